@@ -1,1 +1,136 @@
-//! placeholder
+//! Layered settings for every binary: built-in defaults, then a TOML file (`--config PATH` or
+//! `CONTROLLER_CONFIG`), then environment variables; then validation that reports every bad value
+//! at once, so an operator fixes a deployment in one round. Settings are declared once, in
+//! [`settings`]; this crate never reads the process environment except in [`load_from_process`],
+//! and never lets a secret reach `Debug`, `Display` or [`Config::render_effective`].
+
+mod assemble;
+mod env;
+mod error;
+mod parse;
+mod render;
+mod resolve;
+mod secret;
+pub mod settings;
+mod url;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub use domain::SiteName;
+pub use env::Env;
+pub use error::{ConfigError, ConfigErrors, Origin};
+pub use secret::Secret;
+pub use telemetry::LogFormat;
+pub use url::{GeoDbUrl, RedisUrl};
+
+/// The binaries that read this configuration; each declares which settings it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Api,
+    Scheduler,
+    Worker,
+    Sim,
+    Cli,
+}
+
+impl Service {
+    pub const ALL: &'static [Service] = &[
+        Self::Api,
+        Self::Scheduler,
+        Self::Worker,
+        Self::Sim,
+        Self::Cli,
+    ];
+
+    /// The binary's name, as operators see it in process lists and error messages.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Self::Api => "controller-api",
+            Self::Scheduler => "controller-scheduler",
+            Self::Worker => "controller-worker",
+            Self::Sim => "cluster-sim",
+            Self::Cli => "clusterctl",
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.binary())
+    }
+}
+
+/// The validated configuration of one service. `Debug` never shows a secret.
+#[derive(Clone)]
+pub struct Config {
+    pub service: Service,
+    /// The site this controller manages (`CLUSTER_SITE`); required by the scheduler and worker.
+    pub home_site: Option<SiteName>,
+    pub geodb: geodb::ConnectOptions,
+    pub redis_url: RedisUrl,
+    pub api_listen: SocketAddr,
+    /// Bootstrap admin token for the API (`API_ADMIN_TOKEN`).
+    pub admin_token: Option<Secret>,
+    /// This service's log level and format.
+    pub log: LogConfig,
+    /// The TOML file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Every setting's effective value (already redacted) and origin, for `--print-config`.
+    effective: Vec<render::Effective>,
+}
+
+/// Log settings of the running service, ready for `telemetry::init_tracing`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// A level (`info`) or a full `EnvFilter` directive (`info,geodb=debug`).
+    pub level: String,
+    pub format: LogFormat,
+}
+
+/// The environment variable naming the TOML file when the service gets no `--config`.
+pub const CONFIG_PATH_ENV: &str = "CONTROLLER_CONFIG";
+
+/// Loads the configuration of `service`. `config_path` is the service's `--config` argument,
+/// which wins over [`CONFIG_PATH_ENV`]; `env` is the environment (see [`Env::from_process`]).
+pub fn load(
+    service: Service,
+    config_path: Option<&Path>,
+    env: &Env,
+) -> Result<Config, ConfigErrors> {
+    assemble::load(service, config_path, env)
+}
+
+/// [`load`] with the process environment; the only place this crate reads it.
+pub fn load_from_process(
+    service: Service,
+    config_path: Option<&Path>,
+) -> Result<Config, ConfigErrors> {
+    load(service, config_path, &Env::from_process())
+}
+
+impl fmt::Debug for Config {
+    // The effective-value record is for `render_effective`; in `Debug` it would only repeat the
+    // typed fields.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("service", &self.service)
+            .field("home_site", &self.home_site)
+            .field("geodb", &self.geodb)
+            .field("redis_url", &self.redis_url)
+            .field("api_listen", &self.api_listen)
+            .field("admin_token", &self.admin_token)
+            .field("log", &self.log)
+            .field("config_file", &self.config_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Every setting as TOML, with its effective value and where it came from; secrets (and
+    /// passwords inside URLs) are shown as `"<redacted>"`. Used by `--print-config`.
+    pub fn render_effective(&self) -> String {
+        render::render(self.service, self.config_file.as_deref(), &self.effective)
+    }
+}

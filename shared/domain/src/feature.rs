@@ -9,6 +9,7 @@ use crate::error::{ValidationError, ValidationKind};
 use crate::names::SettingName;
 
 /// A switchable automation of the controller.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Feature {
@@ -22,6 +23,7 @@ pub enum Feature {
 }
 
 /// A feature's state for one site.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FeatureState {
@@ -32,14 +34,8 @@ pub enum FeatureState {
     On,
 }
 
-const FEATURES: &[&str] = &[
-    "error_mitigation",
-    "load_balancing",
-    "site_failover",
-    "group_balancing",
-    "autoscaling",
-    "cluster_metrics",
-];
+const FEATURES: &[&str] =
+    &["error_mitigation", "load_balancing", "site_failover", "group_balancing", "autoscaling", "cluster_metrics"];
 const STATES: &[&str] = &["off", "dryrun", "on"];
 
 /// Settings that hold feature states start with this prefix, at site scope.

@@ -14,9 +14,7 @@ pub mod token;
 
 pub use error::{ValidationError, ValidationKind};
 pub use feature::{Feature, FeatureState};
-pub use model::{
-    Backend, BackendId, GroupMove, Site, SiteId, SiteReachability, Tag, TagId, User, UserGroup,
-};
+pub use model::{Backend, BackendId, GroupMove, Site, SiteId, SiteReachability, Tag, TagId, User, UserGroup};
 pub use names::{GroupMask, GroupName, HostName, LoadFactor, SettingName, SiteName, TagName, UserName};
 pub use settings::{Setting, SettingScope};
 pub use stats::{Protocol, ProxyDestStat, StatTotals};

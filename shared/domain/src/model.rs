@@ -81,13 +81,7 @@ pub struct Backend {
 impl Backend {
     /// A new backend, as `doveadm cluster backend add` makes it: standby, full load factor.
     pub fn new(site_id: SiteId, host: HostName) -> Self {
-        Self {
-            id: BackendId::random(),
-            site_id,
-            host,
-            status: BackendStatus::Standby,
-            load_factor: LoadFactor::MAX,
-        }
+        Self { id: BackendId::random(), site_id, host, status: BackendStatus::Standby, load_factor: LoadFactor::MAX }
     }
 
     /// Whether new groups or moved groups may be placed here.

@@ -184,10 +184,7 @@ impl LoadFactor {
     pub fn new(value: i64) -> Result<Self, ValidationError> {
         match u8::try_from(value) {
             Ok(v) if v <= 100 => Ok(Self(v)),
-            _ => Err(ValidationError::new(
-                "load_factor",
-                ValidationKind::OutOfRange { min: 0, max: 100 },
-            )),
+            _ => Err(ValidationError::new("load_factor", ValidationKind::OutOfRange { min: 0, max: 100 })),
         }
     }
 

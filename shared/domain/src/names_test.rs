@@ -28,10 +28,7 @@ fn names_refuse_bad_characters_and_lengths() {
     assert!(SiteName::parse("dc-1.eu_west").is_ok());
     assert_eq!(SiteName::parse("-x").unwrap_err().field, "name");
     assert_eq!(SiteName::parse(&"s".repeat(65)).unwrap_err().kind, ValidationKind::TooLong { max: 64 });
-    assert_eq!(
-        GroupName::parse("a/b").unwrap_err().kind,
-        ValidationKind::InvalidCharacter { character: '/' }
-    );
+    assert_eq!(GroupName::parse("a/b").unwrap_err().kind, ValidationKind::InvalidCharacter { character: '/' });
     assert_eq!(UserName::parse("a b").unwrap_err().field, "user");
     assert!(UserName::parse("user@example.com").is_ok());
     assert_eq!(GroupName::default_n(7).as_str(), "default-7");

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{ValidationError, ValidationKind};
+use crate::feature::{FEATURE_SETTING_PREFIX, Feature, FeatureState};
 use crate::model::{BackendId, SiteId};
 use crate::names::SettingName;
 
@@ -47,6 +49,29 @@ pub const DEFAULT_GROUP_COUNT: &str = "cluster_default_group_count";
 /// each move near 1 % of a backend's load on small sites.
 pub const DEFAULT_GROUP_COUNT_FALLBACK: u32 = 100;
 
+/// Checks a value for the settings whose meaning the controller knows; others are free text
+/// (up to 4 KiB). Errors name the field `value`.
+pub fn validate_value(name: &SettingName, value: &str) -> Result<(), ValidationError> {
+    let fail = |kind| Err(ValidationError::new("value", kind));
+    if value.len() > 4096 {
+        return fail(ValidationKind::TooLong { max: 4096 });
+    }
+    if name.as_str() == DEFAULT_GROUP_COUNT {
+        return match value.parse::<u32>() {
+            Ok(n) if (1..=MAX_GROUP_COUNT).contains(&n) => Ok(()),
+            _ => fail(ValidationKind::OutOfRange { min: 1, max: i64::from(MAX_GROUP_COUNT) }),
+        };
+    }
+    if let Some(feature) = name.as_str().strip_prefix(FEATURE_SETTING_PREFIX) {
+        feature.parse::<Feature>().map_err(|e| e.at("name"))?;
+        value.parse::<FeatureState>().map_err(|e| e.at("value"))?;
+    }
+    Ok(())
+}
+
+/// More groups than this per site would make `site init` and listings unwieldy.
+pub const MAX_GROUP_COUNT: u32 = 1_000_000;
+
 /// Picks the most specific of the candidate rows that apply to (site, backend).
 pub fn most_specific<'a>(
     candidates: impl IntoIterator<Item = &'a Setting>,
@@ -69,6 +94,20 @@ mod tests {
 
     fn setting(scope: SettingScope, value: &str) -> Setting {
         Setting { scope, name: SettingName::parse("x").unwrap(), value: value.into() }
+    }
+
+    #[test]
+    fn known_settings_are_checked_and_others_are_free_text() {
+        let name = |n: &str| SettingName::parse(n).unwrap();
+        assert!(validate_value(&name(DEFAULT_GROUP_COUNT), "250").is_ok());
+        for bad in ["0", "-1", "x", "1000001"] {
+            assert_eq!(validate_value(&name(DEFAULT_GROUP_COUNT), bad).unwrap_err().field, "value");
+        }
+        assert!(validate_value(&name("feature.load_balancing"), "dryrun").is_ok());
+        assert_eq!(validate_value(&name("feature.load_balancing"), "yes").unwrap_err().field, "value");
+        assert_eq!(validate_value(&name("feature.teleport"), "on").unwrap_err().field, "name");
+        assert!(validate_value(&name("HOST_FAILURE_RATIO"), "0.2").is_ok());
+        assert!(validate_value(&name("x"), &"v".repeat(4097)).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::model::{BackendId, SiteId};
 use crate::names::HostName;
 
 /// The protocol a proxy spoke to the backend.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {

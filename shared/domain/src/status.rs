@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ValidationError, ValidationKind};
 
 /// A site's status. New sites are `online`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SiteStatus {
@@ -20,6 +21,7 @@ pub enum SiteStatus {
 
 /// A backend's status. New backends are `standby`; there is no `evacuate` for a backend
 /// (evacuation sets it to `standby` with load factor 0).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendStatus {
@@ -102,10 +104,7 @@ impl FromStr for BackendStatus {
             "online" => Ok(Self::Online),
             "offline" => Ok(Self::Offline),
             "standby" => Ok(Self::Standby),
-            _ => Err(ValidationError::new(
-                "status",
-                ValidationKind::UnknownValue { allowed: BACKEND_STATUSES },
-            )),
+            _ => Err(ValidationError::new("status", ValidationKind::UnknownValue { allowed: BACKEND_STATUSES })),
         }
     }
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::error::{ValidationError, ValidationKind};
 
 /// What a token may do; each role includes the ones below it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -1,0 +1,75 @@
+//! Builds the application: the one function `main` and the tests both use.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use api_types::API_PREFIX;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::{metrics, routes};
+
+/// The whole API as an actix `App`.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PayloadConfig::new(crate::extract::MAX_BODY_BYTES))
+        .configure(routes::health::configure)
+        // Before the API scope, which would otherwise claim these paths.
+        .service(
+            SwaggerUi::new(format!("{API_PREFIX}/docs/{{_:.*}}"))
+                .url(format!("{API_PREFIX}/openapi.json"), ApiDoc::openapi()),
+        )
+        .service(web::scope(API_PREFIX).configure(routes::api_v1))
+        .default_service(web::to(route_not_found))
+        .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+        .wrap_fn(|req, srv| {
+            let started = Instant::now();
+            let method = req.method().clone();
+            let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+            let call = srv.call(req);
+            async move {
+                let res = call.await?;
+                metrics::record_request(&method, &route, res.status(), started.elapsed());
+                Ok(res)
+            }
+        })
+}
+
+async fn route_not_found() -> HttpResponse {
+    ApiError::new(ErrorCode::RouteNotFound, "no route matches this path").error_response()
+}
+
+fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let answer = ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept the method").error_response();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, answer).map_into_right_body()))
+}
+
+/// Serves the API on an already bound listener until the returned server is stopped.
+pub fn serve(listener: TcpListener, state: AppState, workers: usize) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || app(state.clone()))
+        .workers(workers.max(1))
+        .disable_signals()
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run())
+}

@@ -1,0 +1,39 @@
+//! Liveness, readiness (GeoDB answers) and the service's own Prometheus metrics. No token:
+//! orchestrators and Prometheus call these.
+
+use actix_web::{HttpResponse, web};
+use api_types::Health;
+
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/readyz").get(readyz))
+        .service(web::resource("/metrics").get(metrics));
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok".into(), geodb: "not checked".into() })
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let geodb = match state.geodb.get() {
+        Ok(db) => match db.ping().await {
+            Ok(()) => Ok(db.kind()),
+            Err(e) => Err(e.to_string()),
+        },
+        Err(e) => Err(e.detail),
+    };
+    match geodb {
+        Ok(kind) => HttpResponse::Ok().json(Health { status: "ready".into(), geodb: format!("{kind}: ok") }),
+        Err(reason) => HttpResponse::ServiceUnavailable().json(Health { status: "unavailable".into(), geodb: reason }),
+    }
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
+}

@@ -1,0 +1,107 @@
+//! The test server: the real app over real HTTP, a fresh GeoDB per test.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use api_types::client::Client;
+use api_types::{CreateBackend, CreateSite, Problem, UpdateBackend};
+use controller_api::auth::hash_token;
+use controller_api::{AppState, GeoDbHandle, serve};
+use geodb::GeoDb;
+use testkit::TempGeoDb;
+
+pub const ADMIN_TOKEN: &str = "test-bootstrap-admin-token-0123456789";
+
+pub struct TestApi {
+    pub base: String,
+    /// Authenticated with the bootstrap admin token.
+    pub admin: Client,
+    pub geodb: TempGeoDb,
+    pub http: reqwest::Client,
+    handle: ServerHandle,
+}
+
+impl TestApi {
+    pub async fn start() -> Self {
+        let geodb = TempGeoDb::new().await;
+        Self::start_with(geodb.db.clone(), geodb).await
+    }
+
+    pub async fn start_with(db: Arc<dyn GeoDb>, geodb: TempGeoDb) -> Self {
+        Self::start_handle(GeoDbHandle::ready(db), geodb).await
+    }
+
+    pub async fn start_handle(handle: GeoDbHandle, geodb: TempGeoDb) -> Self {
+        let state = AppState {
+            geodb: handle,
+            admin_token_hash: Some(hash_token(ADMIN_TOKEN)),
+            home_site: None,
+            metrics: telemetry::install_metrics().expect("metrics"),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = serve(listener, state, 1).expect("serve");
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self { admin: Client::new(&base, Some(ADMIN_TOKEN.into())), base, geodb, http: reqwest::Client::new(), handle }
+    }
+
+    pub fn db(&self) -> &dyn GeoDb {
+        &*self.geodb.db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A site with `n` online backends `b1.<site>.test` …
+    pub async fn site_with_backends(&self, site: &str, n: usize) {
+        self.admin.create_site(&CreateSite { name: site.into(), ..Default::default() }).await.expect("create site");
+        for i in 1..=n {
+            let host = format!("b{i}.{site}.test");
+            self.admin
+                .create_backend(&CreateBackend { host: host.clone(), site: site.into(), id: None })
+                .await
+                .expect("create backend");
+            let online = UpdateBackend { status: Some("online".into()), load_factor: None };
+            self.admin.update_backend(&host, &online).await.expect("backend online");
+        }
+    }
+
+    /// Sends a raw request and returns status, content type and body text.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, String, String) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_owned());
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        (status, ctype, resp.text().await.expect("body"))
+    }
+}
+
+impl Drop for TestApi {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
+    }
+}
+
+/// The problem an API call failed with, or a panic naming what succeeded instead.
+pub fn problem<T: std::fmt::Debug>(result: Result<T, api_types::client::ClientError>) -> Problem {
+    match result {
+        Err(api_types::client::ClientError::Api(p)) => p,
+        other => panic!("expected a problem answer, got {other:?}"),
+    }
+}

@@ -1,0 +1,331 @@
+//! The table of settings: each is declared once below, with its name, default, sensitivity, the
+//! services that read it and its parser. To add one: declare a `static`, list it in [`ALL`], read
+//! it in `assemble.rs`, and regenerate `settings.md` (the `settings_md_is_current` test prints it).
+//! The file key is the lower-case name (`geodb_url = "..."`); secrets may also be given as
+//! `<NAME>_FILE`, a file whose trimmed contents is the value.
+#![doc = ""]
+#![doc = include_str!("../settings.md")]
+
+use std::net::SocketAddr;
+
+use domain::SiteName;
+use geodb::CqlConsistency;
+use telemetry::LogFormat;
+
+use crate::Service::{self, Api, Cli, Scheduler, Sim, Worker};
+use crate::parse;
+use crate::secret::Secret;
+use crate::url::{self, GeoDbUrl, RedisUrl};
+
+/// How a value is written in TOML by `--print-config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Integer,
+    Bool,
+}
+
+/// What must be hidden when a value is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sensitivity {
+    Plain,
+    /// The whole value; it may also come from `<NAME>_FILE`.
+    Secret,
+    /// A password inside a URL; the URL may also come from `<NAME>_FILE`.
+    UrlCredentials,
+}
+
+/// Everything about a setting except its parser (which is typed), so that the table can list
+/// settings of every type.
+#[derive(Debug)]
+pub struct Def {
+    pub name: &'static str,
+    pub default: Option<&'static str>,
+    pub kind: Kind,
+    pub sensitivity: Sensitivity,
+    /// The services that read the setting (documentation, and `--print-config` notes).
+    pub services: &'static [Service],
+    /// The services that refuse to start without it.
+    pub required_by: &'static [Service],
+    pub help: &'static str,
+}
+
+impl Def {
+    pub fn file_key(&self) -> String {
+        self.name.to_ascii_lowercase()
+    }
+
+    /// The variable naming a file that holds the value, for settings that may be secret.
+    pub fn file_var(&self) -> Option<String> {
+        (self.sensitivity != Sensitivity::Plain).then(|| format!("{}_FILE", self.name))
+    }
+}
+
+/// A setting with its typed parser. Parsers get the trimmed, non-empty value and return a
+/// message that must not repeat the value (it may be a secret).
+pub struct Setting<T: 'static> {
+    pub def: Def,
+    pub parse: fn(&str) -> Result<T, String>,
+}
+
+impl<T> Setting<T> {
+    const fn new(
+        name: &'static str,
+        help: &'static str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Self {
+        let def = Def {
+            name,
+            default: None,
+            kind: Kind::Text,
+            sensitivity: Sensitivity::Plain,
+            services: Service::ALL,
+            required_by: &[],
+            help,
+        };
+        Self { def, parse }
+    }
+    const fn default(mut self, value: &'static str) -> Self {
+        self.def.default = Some(value);
+        self
+    }
+    const fn kind(mut self, kind: Kind) -> Self {
+        self.def.kind = kind;
+        self
+    }
+    const fn sensitivity(mut self, sensitivity: Sensitivity) -> Self {
+        self.def.sensitivity = sensitivity;
+        self
+    }
+    const fn services(mut self, services: &'static [Service]) -> Self {
+        self.def.services = services;
+        self
+    }
+    const fn required_by(mut self, services: &'static [Service]) -> Self {
+        self.def.required_by = services;
+        self
+    }
+}
+
+const GEODB_USERS: &[Service] = &[Api, Scheduler, Worker, Sim];
+const CONTROLLER: &[Service] = &[Api, Scheduler, Worker];
+
+pub static CLUSTER_SITE: Setting<SiteName> = Setting::new(
+    "CLUSTER_SITE",
+    "The site this controller manages.",
+    parse::site_name,
+)
+.services(GEODB_USERS)
+.required_by(&[Scheduler, Worker]);
+pub static GEODB_URL: Setting<GeoDbUrl> = Setting::new(
+    "GEODB_URL",
+    "`sqlite://PATH` (relative paths allowed) or `cql://host:port[,host:port...]/keyspace` (port defaults to 9042).",
+    url::geodb_url,
+)
+.default("sqlite://./data/geodb.sqlite")
+.sensitivity(Sensitivity::UrlCredentials)
+.services(GEODB_USERS);
+pub static GEODB_SQLITE_BUSY_TIMEOUT_MS: Setting<u64> = Setting::new(
+    "GEODB_SQLITE_BUSY_TIMEOUT_MS",
+    "How long an SQLite statement waits for another process's write lock (0 to 600000).",
+    |s| parse::integer(s, 0, 600_000),
+)
+.default("5000")
+.kind(Kind::Integer)
+.services(GEODB_USERS);
+pub static GEODB_SQLITE_POOL_SIZE: Setting<usize> = Setting::new(
+    "GEODB_SQLITE_POOL_SIZE",
+    "SQLite connections kept open (1 to 64).",
+    |s| parse::integer(s, 1, 64),
+)
+.default("4")
+.kind(Kind::Integer)
+.services(GEODB_USERS);
+pub static GEODB_CQL_USERNAME: Setting<String> =
+    Setting::new("GEODB_CQL_USERNAME", "CQL user name.", parse::text).services(GEODB_USERS);
+pub static GEODB_CQL_PASSWORD: Setting<Secret> =
+    Setting::new("GEODB_CQL_PASSWORD", "CQL password.", parse::secret)
+        .sensitivity(Sensitivity::Secret)
+        .services(GEODB_USERS);
+pub static GEODB_CQL_LOCAL_DC: Setting<String> = Setting::new(
+    "GEODB_CQL_LOCAL_DC",
+    "Data centre whose coordinators are preferred; enables LOCAL_SERIAL for conditional writes.",
+    parse::dc_name,
+)
+.services(GEODB_USERS);
+pub static GEODB_CQL_REPLICATION: Setting<Vec<(String, u32)>> = Setting::new(
+    "GEODB_CQL_REPLICATION",
+    "Replication per data centre when the keyspace is created, e.g. `dc1:3,dc2:3`; unset: the backend's default.",
+    parse::replication,
+)
+.services(GEODB_USERS);
+pub static GEODB_CQL_CONSISTENCY: Setting<CqlConsistency> = Setting::new(
+    "GEODB_CQL_CONSISTENCY",
+    "one, quorum, local_quorum, each_quorum, all or local_one; unset: local_quorum when a local DC is set, else quorum.",
+    parse::consistency,
+)
+.services(GEODB_USERS);
+pub static GEODB_CQL_REQUEST_TIMEOUT_MS: Setting<u64> = Setting::new(
+    "GEODB_CQL_REQUEST_TIMEOUT_MS",
+    "Timeout of one CQL request (1 to 600000).",
+    |s| parse::integer(s, 1, 600_000),
+)
+.default("5000")
+.kind(Kind::Integer)
+.services(GEODB_USERS);
+pub static INIT_GEODB_SCHEMA: Setting<bool> = Setting::new(
+    "INIT_GEODB_SCHEMA",
+    "Create the CQL keyspace and tables at start-up.",
+    parse::boolean,
+)
+.default("false")
+.kind(Kind::Bool)
+.services(GEODB_USERS);
+pub static REDIS_URL: Setting<RedisUrl> = Setting::new(
+    "REDIS_URL",
+    "Queue, leases and cache: a `redis://`, `rediss://` or `unix://` URL.",
+    url::redis_url,
+)
+.default("redis://127.0.0.1:6379")
+.sensitivity(Sensitivity::UrlCredentials)
+.services(CONTROLLER);
+pub static API_LISTEN: Setting<SocketAddr> = Setting::new(
+    "API_LISTEN",
+    "Socket address the REST API listens on.",
+    parse::socket_addr,
+)
+.default("127.0.0.1:8080")
+.services(&[Api]);
+pub static API_ADMIN_TOKEN: Setting<Secret> = Setting::new(
+    "API_ADMIN_TOKEN",
+    "Bootstrap admin token for the REST API, at least 16 characters.",
+    parse::admin_token,
+)
+.sensitivity(Sensitivity::Secret)
+.services(&[Api]);
+
+macro_rules! log_settings {
+    ($level:ident, $format:ident, $service:expr, $default:literal) => {
+        pub static $level: Setting<String> = Setting::new(
+            stringify!($level),
+            "Log level (trace, debug, info, warn, error, off) or a full tracing filter directive.",
+            parse::log_level,
+        )
+        .default($default)
+        .services(&[$service]);
+        pub static $format: Setting<LogFormat> = Setting::new(
+            stringify!($format),
+            "Log format: text or json.",
+            parse::log_format,
+        )
+        .default("text")
+        .services(&[$service]);
+    };
+}
+
+log_settings!(
+    CONTROLLER_API_LOG_LEVEL,
+    CONTROLLER_API_LOG_FORMAT,
+    Api,
+    "info"
+);
+log_settings!(
+    CONTROLLER_SCHEDULER_LOG_LEVEL,
+    CONTROLLER_SCHEDULER_LOG_FORMAT,
+    Scheduler,
+    "info"
+);
+log_settings!(
+    CONTROLLER_WORKER_LOG_LEVEL,
+    CONTROLLER_WORKER_LOG_FORMAT,
+    Worker,
+    "info"
+);
+log_settings!(CLUSTER_SIM_LOG_LEVEL, CLUSTER_SIM_LOG_FORMAT, Sim, "info");
+// The CLI writes data on stdout and chatter on stderr; routine logs would drown the chatter.
+log_settings!(CLUSTERCTL_LOG_LEVEL, CLUSTERCTL_LOG_FORMAT, Cli, "warn");
+
+/// The log settings a service reads.
+pub fn log_settings(service: Service) -> (&'static Setting<String>, &'static Setting<LogFormat>) {
+    match service {
+        Api => (&CONTROLLER_API_LOG_LEVEL, &CONTROLLER_API_LOG_FORMAT),
+        Scheduler => (
+            &CONTROLLER_SCHEDULER_LOG_LEVEL,
+            &CONTROLLER_SCHEDULER_LOG_FORMAT,
+        ),
+        Worker => (&CONTROLLER_WORKER_LOG_LEVEL, &CONTROLLER_WORKER_LOG_FORMAT),
+        Sim => (&CLUSTER_SIM_LOG_LEVEL, &CLUSTER_SIM_LOG_FORMAT),
+        Cli => (&CLUSTERCTL_LOG_LEVEL, &CLUSTERCTL_LOG_FORMAT),
+    }
+}
+
+/// Every setting, in the order `--print-config` and `settings.md` list them. A setting missing
+/// here is an unknown key in the file; a test checks the list against what `load` reads.
+pub static ALL: &[&Def] = &[
+    &CLUSTER_SITE.def,
+    &GEODB_URL.def,
+    &GEODB_SQLITE_BUSY_TIMEOUT_MS.def,
+    &GEODB_SQLITE_POOL_SIZE.def,
+    &GEODB_CQL_USERNAME.def,
+    &GEODB_CQL_PASSWORD.def,
+    &GEODB_CQL_LOCAL_DC.def,
+    &GEODB_CQL_REPLICATION.def,
+    &GEODB_CQL_CONSISTENCY.def,
+    &GEODB_CQL_REQUEST_TIMEOUT_MS.def,
+    &INIT_GEODB_SCHEMA.def,
+    &REDIS_URL.def,
+    &API_LISTEN.def,
+    &API_ADMIN_TOKEN.def,
+    &CONTROLLER_API_LOG_LEVEL.def,
+    &CONTROLLER_API_LOG_FORMAT.def,
+    &CONTROLLER_SCHEDULER_LOG_LEVEL.def,
+    &CONTROLLER_SCHEDULER_LOG_FORMAT.def,
+    &CONTROLLER_WORKER_LOG_LEVEL.def,
+    &CONTROLLER_WORKER_LOG_FORMAT.def,
+    &CLUSTER_SIM_LOG_LEVEL.def,
+    &CLUSTER_SIM_LOG_FORMAT.def,
+    &CLUSTERCTL_LOG_LEVEL.def,
+    &CLUSTERCTL_LOG_FORMAT.def,
+];
+
+/// The settings table as Markdown, the body of `settings.md`.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "| Setting | Default | Secret | Services | Meaning |\n|---|---|---|---|---|\n",
+    );
+    for def in ALL {
+        let default = def
+            .default
+            .map_or_else(|| "–".to_owned(), |d| format!("`{d}`"));
+        let secret = match def.sensitivity {
+            Sensitivity::Plain => "",
+            Sensitivity::Secret => "yes; `_FILE` accepted",
+            Sensitivity::UrlCredentials => "password in URL; `_FILE` accepted",
+        };
+        let services = if def.services == Service::ALL {
+            "all".to_owned()
+        } else {
+            def.services
+                .iter()
+                .map(|s| s.binary())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let required = if def.required_by.is_empty() {
+            String::new()
+        } else {
+            let names = def
+                .required_by
+                .iter()
+                .map(|s| s.binary())
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(" Required by {names}.")
+        };
+        out.push_str(&format!(
+            "| `{}` | {default} | {secret} | {services} | {}{required} |\n",
+            def.name, def.help
+        ));
+    }
+    out
+}
