@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use domain::placement::{backend_for_new_group, default_group_for, spread_new_groups};
 use domain::settings::{DEFAULT_GROUP_COUNT, DEFAULT_GROUP_COUNT_FALLBACK};
 use domain::{
-    BackendId, Feature, FeatureState, GroupName, Setting, SettingName, SettingScope, SiteId, User,
-    UserGroup, UserName,
+    BackendId, Feature, FeatureState, GroupName, Setting, SettingName, SettingScope, SiteId, User, UserGroup, UserName,
 };
 
 use crate::error::{ConflictKind, GeoDbError, Result};
@@ -31,11 +30,7 @@ pub async fn effective_setting(
     backend: Option<BackendId>,
     name: &SettingName,
 ) -> Result<Option<Setting>> {
-    let scopes = [
-        backend.map(SettingScope::Backend),
-        site.map(SettingScope::Site),
-        Some(SettingScope::Global),
-    ];
+    let scopes = [backend.map(SettingScope::Backend), site.map(SettingScope::Site), Some(SettingScope::Global)];
     for scope in scopes.into_iter().flatten() {
         if let Some(setting) = db.get_setting(scope, name).await? {
             return Ok(Some(setting));
@@ -46,29 +41,15 @@ pub async fn effective_setting(
 
 /// A feature's state for a site; `Off` when never set.
 pub async fn feature_state(db: &dyn GeoDb, site: SiteId, feature: Feature) -> Result<FeatureState> {
-    match db
-        .get_setting(SettingScope::Site(site), &feature.setting_name())
-        .await?
-    {
+    match db.get_setting(SettingScope::Site(site), &feature.setting_name()).await? {
         None => Ok(FeatureState::Off),
-        Some(s) => s
-            .value
-            .parse()
-            .map_err(|e| GeoDbError::corrupt(format!("setting {}: {e}", s.name))),
+        Some(s) => s.value.parse().map_err(|e| GeoDbError::corrupt(format!("setting {}: {e}", s.name))),
     }
 }
 
-pub async fn set_feature_state(
-    db: &dyn GeoDb,
-    site: SiteId,
-    feature: Feature,
-    state: FeatureState,
-) -> Result<()> {
-    let setting = Setting {
-        scope: SettingScope::Site(site),
-        name: feature.setting_name(),
-        value: state.as_str().to_owned(),
-    };
+pub async fn set_feature_state(db: &dyn GeoDb, site: SiteId, feature: Feature, state: FeatureState) -> Result<()> {
+    let setting =
+        Setting { scope: SettingScope::Site(site), name: feature.setting_name(), value: state.as_str().to_owned() };
     db.put_setting(&setting).await
 }
 
@@ -81,10 +62,7 @@ pub async fn default_group_count(db: &dyn GeoDb, site: SiteId) -> Result<u32> {
         None => Ok(DEFAULT_GROUP_COUNT_FALLBACK),
         Some(s) => match s.value.trim().parse::<u32>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(GeoDbError::corrupt(format!(
-                "setting {DEFAULT_GROUP_COUNT} = {:?}",
-                s.value
-            ))),
+            _ => Err(GeoDbError::corrupt(format!("setting {DEFAULT_GROUP_COUNT} = {:?}", s.value))),
         },
     }
 }
@@ -114,7 +92,8 @@ async fn all_groups(db: &dyn GeoDb, site: SiteId) -> Result<Vec<UserGroup>> {
 /// `doveadm cluster site init [--update]`: creates the missing `default-1..=count` groups,
 /// spread over the site's backends by load factor. With `update`, first deletes every group of
 /// the site and unassigns its users (they are re-assigned on their next login), refusing while
-/// any group is moving.
+/// any group is moving. A move started while the update runs stops it with `GroupMoving` part
+/// way; every step is repeatable, so running it again once the move is over completes it.
 pub async fn init_site(db: &dyn GeoDb, site: SiteId, update: bool) -> Result<InitReport> {
     if db.get_site(site).await?.is_none() {
         return Err(GeoDbError::not_found("site", site));
@@ -123,15 +102,10 @@ pub async fn init_site(db: &dyn GeoDb, site: SiteId, update: bool) -> Result<Ini
     let backends = db.list_backends(Some(site)).await?;
     let existing = all_groups(db, site).await?;
     if update && let Some(moving) = existing.iter().find(|g| g.is_moving()) {
-        return Err(GeoDbError::Conflict(ConflictKind::GroupMoving {
-            group: moving.name.to_string(),
-        }));
+        return Err(GeoDbError::Conflict(ConflictKind::GroupMoving { group: moving.name.to_string() }));
     }
     let wanted = |n: &u32| update || !existing.iter().any(|g| g.name == GroupName::default_n(*n));
-    let missing: Vec<GroupName> = (1..=count)
-        .filter(wanted)
-        .map(GroupName::default_n)
-        .collect();
+    let missing: Vec<GroupName> = (1..=count).filter(wanted).map(GroupName::default_n).collect();
     // Decide placement before deleting anything, so a site without destinations is left as it was.
     let mut counts = HashMap::new();
     if !update {
@@ -151,10 +125,7 @@ pub async fn init_site(db: &dyn GeoDb, site: SiteId, update: bool) -> Result<Ini
         report.users_unassigned = unassign_users(db, site).await?;
     }
     for (name, backend) in placed {
-        if db
-            .insert_group(&UserGroup::new(site, name, backend))
-            .await?
-        {
+        if db.insert_group(&UserGroup::new(site, name, backend)).await? {
             report.created += 1;
         }
     }
@@ -170,11 +141,7 @@ async fn unassign_users(db: &dyn GeoDb, site: SiteId) -> Result<u64> {
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
     loop {
         let p = db.list_users(site, &UserFilter::default(), &page).await?;
-        for user in p
-            .items
-            .iter()
-            .filter(|u| u.group.is_some() || u.is_moving())
-        {
+        for user in p.items.iter().filter(|u| u.group.is_some() || u.is_moving()) {
             db.set_user_group(&user.name, None).await?;
             if user.group.is_some() {
                 unassigned += 1;
@@ -203,9 +170,7 @@ pub async fn assign_user(db: &dyn GeoDb, site: SiteId, user: &UserName) -> Resul
     match existing {
         Some(_) => {
             db.set_user_group(user, Some(&group)).await?;
-            db.get_user(user)
-                .await?
-                .ok_or_else(|| GeoDbError::not_found("user", user))
+            db.get_user(user).await?.ok_or_else(|| GeoDbError::not_found("user", user))
         }
         None => {
             let new = User::new(user.clone(), site, group);
@@ -213,9 +178,7 @@ pub async fn assign_user(db: &dyn GeoDb, site: SiteId, user: &UserName) -> Resul
                 return Ok(new);
             }
             // Another proxy inserted the user first; its row is the truth.
-            db.get_user(user)
-                .await?
-                .ok_or_else(|| GeoDbError::not_found("user", user))
+            db.get_user(user).await?.ok_or_else(|| GeoDbError::not_found("user", user))
         }
     }
 }
@@ -228,12 +191,9 @@ async fn ensure_group(db: &dyn GeoDb, site: SiteId, group: &GroupName) -> Result
     }
     let backends = db.list_backends(Some(site)).await?;
     let counts = group_counts(db, site).await?;
-    let backend = backend_for_new_group(&backends, &counts)
-        .ok_or(GeoDbError::Conflict(ConflictKind::NoDestinationBackend))?;
-    if db
-        .insert_group(&UserGroup::new(site, group.clone(), backend))
-        .await?
-    {
+    let backend =
+        backend_for_new_group(&backends, &counts).ok_or(GeoDbError::Conflict(ConflictKind::NoDestinationBackend))?;
+    if db.insert_group(&UserGroup::new(site, group.clone(), backend)).await? {
         tracing::info!(site = %site, group = %group, backend = %backend, "group created on demand");
     }
     Ok(())

@@ -1,10 +1,7 @@
 //! The CQL backend: the shared conformance suite against a live cluster when
 //! `GEODB_TEST_CQL_NODES` names one (each case in a fresh keyspace), and the parts that need no
 //! cluster: start-up failures, the DDL builders and the row mapping.
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a failed unwrap is a failed test"
-)]
+#![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 #[macro_use]
 mod conformance;
@@ -13,9 +10,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use domain::{BackendId, GroupName, SettingScope, SiteId, SiteStatus};
-use geodb::cql::rows::{
-    self, BackendRow, GroupRow, SettingRow, SiteRow, StatRow, TagRow, TokenRow, UserRow,
-};
+use geodb::cql::rows::{self, BackendRow, GroupRow, SettingRow, SiteRow, StatRow, TagRow, TokenRow, UserRow};
 use geodb::cql::{CqlGeoDb, schema};
 use geodb::{CqlConsistency, CqlOptions, GeoDbError};
 use scylla::value::CqlTimestamp;
@@ -39,17 +34,11 @@ fn options(nodes: Vec<String>, keyspace: &str) -> CqlOptions {
 }
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn consistency_from_env(local_dc: bool) -> CqlConsistency {
-    match env("GEODB_TEST_CQL_CONSISTENCY")
-        .map(|c| c.to_ascii_lowercase())
-        .as_deref()
-    {
+    match env("GEODB_TEST_CQL_CONSISTENCY").map(|c| c.to_ascii_lowercase()).as_deref() {
         None if local_dc => CqlConsistency::LocalQuorum,
         None => CqlConsistency::Quorum,
         Some("one") => CqlConsistency::One,
@@ -72,21 +61,15 @@ impl Drop for KeyspaceGuard {
     fn drop(&mut self) {
         let Some(options) = self.0.take() else { return };
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async {
-                let mut builder =
-                    scylla::client::session_builder::SessionBuilder::new().known_nodes(&options.nodes);
+                let mut builder = scylla::client::session_builder::SessionBuilder::new().known_nodes(&options.nodes);
                 if let Some(user) = &options.username {
                     builder = builder.user(user, options.password.clone().unwrap_or_default());
                 }
                 let session = builder.build().await;
                 if let Ok(session) = session {
-                    let _ = session
-                        .query_unpaged(format!("DROP KEYSPACE IF EXISTS {}", options.keyspace), ())
-                        .await;
+                    let _ = session.query_unpaged(format!("DROP KEYSPACE IF EXISTS {}", options.keyspace), ()).await;
                 }
             });
         });
@@ -96,11 +79,8 @@ impl Drop for KeyspaceGuard {
 
 /// Two independent sessions on a fresh keyspace, or `None` without `GEODB_TEST_CQL_NODES`.
 async fn cql_test_db() -> Option<TestDb> {
-    let nodes: Vec<String> = env("GEODB_TEST_CQL_NODES")?
-        .split(',')
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let nodes: Vec<String> =
+        env("GEODB_TEST_CQL_NODES")?.split(',').map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).collect();
     let local_dc = env("GEODB_TEST_CQL_LOCAL_DC");
     let keyspace = format!("geodb_test_{}", Uuid::new_v4().simple());
     let options = CqlOptions {
@@ -116,17 +96,8 @@ async fn cql_test_db() -> Option<TestDb> {
     };
     let guard = KeyspaceGuard((env("GEODB_TEST_CQL_KEEP").is_none()).then(|| options.clone()));
     let db = CqlGeoDb::connect(options.clone()).await.unwrap();
-    let other = CqlGeoDb::connect(CqlOptions {
-        init_schema: false,
-        ..options
-    })
-    .await
-    .unwrap();
-    Some(TestDb {
-        db: std::sync::Arc::new(db),
-        other: std::sync::Arc::new(other),
-        guard: Box::new(guard),
-    })
+    let other = CqlGeoDb::connect(CqlOptions { init_schema: false, ..options }).await.unwrap();
+    Some(TestDb { db: std::sync::Arc::new(db), other: std::sync::Arc::new(other), guard: Box::new(guard) })
 }
 
 conformance_suite!(cql_test_db);
@@ -139,30 +110,17 @@ async fn an_unreachable_cluster_is_unavailable_promptly() {
     };
     let started = std::time::Instant::now();
     let result = CqlGeoDb::connect(options(vec![format!("127.0.0.1:{port}")], "geodb")).await;
-    assert!(
-        matches!(result, Err(GeoDbError::Unavailable(_))),
-        "got {result:?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(matches!(result, Err(GeoDbError::Unavailable(_))), "got {result:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }
 
 #[tokio::test]
 async fn bad_settings_fail_before_any_connection() {
     let nowhere = vec!["127.0.0.1:1".to_owned()];
     let result = CqlGeoDb::connect(options(nowhere, "Robert'); DROP")).await;
-    assert!(
-        matches!(result, Err(GeoDbError::Internal(_))),
-        "got {result:?}"
-    );
+    assert!(matches!(result, Err(GeoDbError::Internal(_))), "got {result:?}");
     let result = CqlGeoDb::connect(options(Vec::new(), "geodb")).await;
-    assert!(
-        matches!(result, Err(GeoDbError::Internal(_))),
-        "got {result:?}"
-    );
+    assert!(matches!(result, Err(GeoDbError::Internal(_))), "got {result:?}");
 }
 
 #[test]
@@ -170,20 +128,8 @@ fn keyspace_names_are_plain_lower_case_identifiers() {
     for good in ["geodb", "_x", "geodb_test_0123abcd", &"a".repeat(48)] {
         schema::validate_keyspace(good).unwrap();
     }
-    for bad in [
-        "",
-        "GeoDB",
-        "1geodb",
-        "geo-db",
-        "geo db",
-        "geodb;",
-        "\"geodb\"",
-        &"a".repeat(49),
-    ] {
-        assert!(
-            matches!(schema::validate_keyspace(bad), Err(GeoDbError::Internal(_))),
-            "{bad:?} accepted"
-        );
+    for bad in ["", "GeoDB", "1geodb", "geo-db", "geo db", "geodb;", "\"geodb\"", &"a".repeat(49)] {
+        assert!(matches!(schema::validate_keyspace(bad), Err(GeoDbError::Internal(_))), "{bad:?} accepted");
         assert!(schema::keyspace_ddl(&options(Vec::new(), bad)).is_err());
         assert!(schema::table_ddl(bad).is_err());
     }
@@ -231,24 +177,11 @@ fn every_table_is_created_in_the_keyspace() {
         "api_tokens_by_id",
     ] {
         let prefix = format!("CREATE TABLE IF NOT EXISTS geodb_x.{table} (");
-        assert_eq!(
-            ddl.iter().filter(|d| d.starts_with(&prefix)).count(),
-            1,
-            "{table}"
-        );
+        assert_eq!(ddl.iter().filter(|d| d.starts_with(&prefix)).count(), 1, "{table}");
     }
     assert_eq!(ddl.len(), 17);
-    let stats = ddl
-        .iter()
-        .find(|d| d.contains(".proxy_dest_stats ("))
-        .unwrap();
-    assert!(
-        stats.contains(&format!(
-            "default_time_to_live = {}",
-            schema::STATS_TTL_SECS
-        )),
-        "{stats}"
-    );
+    let stats = ddl.iter().find(|d| d.contains(".proxy_dest_stats (")).unwrap();
+    assert!(stats.contains(&format!("default_time_to_live = {}", schema::STATS_TTL_SECS)), "{stats}");
     assert!(ddl.iter().all(|d| !d.contains("{stats_ttl}")));
 }
 
@@ -269,26 +202,11 @@ fn is_corrupt<T: std::fmt::Debug>(result: geodb::Result<T>) -> bool {
 #[test]
 fn stored_values_that_do_not_parse_are_corrupt() {
     let site = site_row(Some("online")).into_model().unwrap();
-    assert_eq!(
-        (site.status, site.load_balancer),
-        (SiteStatus::Online, None)
-    );
+    assert_eq!((site.status, site.load_balancer), (SiteStatus::Online, None));
     assert!(is_corrupt(site_row(Some("evacuating")).into_model()));
     assert!(is_corrupt(site_row(None).into_model()));
-    assert!(is_corrupt(
-        SiteRow {
-            name: Some("no spaces".into()),
-            ..site_row(Some("online"))
-        }
-        .into_model()
-    ));
-    assert!(is_corrupt(
-        TagRow {
-            id: Uuid::new_v4(),
-            name: None
-        }
-        .into_model()
-    ));
+    assert!(is_corrupt(SiteRow { name: Some("no spaces".into()), ..site_row(Some("online")) }.into_model()));
+    assert!(is_corrupt(TagRow { id: Uuid::new_v4(), name: None }.into_model()));
 
     let backend = |status: &str, load: i32| BackendRow {
         id: Uuid::new_v4(),
@@ -301,13 +219,7 @@ fn stored_values_that_do_not_parse_are_corrupt() {
     assert!(is_corrupt(backend("evacuate", 100).into_model()));
     assert!(is_corrupt(backend("online", 101).into_model()));
     assert!(is_corrupt(backend("online", -1).into_model()));
-    assert!(is_corrupt(
-        BackendRow {
-            host: Some("10.0.0.1".into()),
-            ..backend("online", 1)
-        }
-        .into_model()
-    ));
+    assert!(is_corrupt(BackendRow { host: Some("10.0.0.1".into()), ..backend("online", 1) }.into_model()));
 
     let token = TokenRow {
         secret_hash: "ab".into(),
@@ -317,21 +229,9 @@ fn stored_values_that_do_not_parse_are_corrupt() {
         created_at: Some(CqlTimestamp(0)),
     };
     assert!(is_corrupt(token.clone().into_model()));
-    assert!(
-        TokenRow {
-            role: Some("admin".into()),
-            ..token.clone()
-        }
-        .into_model()
-        .is_ok()
-    );
+    assert!(TokenRow { role: Some("admin".into()), ..token.clone() }.into_model().is_ok());
     assert!(is_corrupt(
-        TokenRow {
-            role: Some("admin".into()),
-            created_at: Some(CqlTimestamp(i64::MAX)),
-            ..token
-        }
-        .into_model()
+        TokenRow { role: Some("admin".into()), created_at: Some(CqlTimestamp(i64::MAX)), ..token }.into_model()
     ));
 
     let stat = StatRow {
@@ -345,27 +245,9 @@ fn stored_values_that_do_not_parse_are_corrupt() {
         failures: Some(0),
     };
     assert!(stat.clone().into_model().is_ok());
-    assert!(is_corrupt(
-        StatRow {
-            protocol: "smtp".into(),
-            ..stat.clone()
-        }
-        .into_model()
-    ));
-    assert!(is_corrupt(
-        StatRow {
-            successes: Some(-1),
-            ..stat.clone()
-        }
-        .into_model()
-    ));
-    assert!(is_corrupt(
-        StatRow {
-            window_secs: Some(-60),
-            ..stat
-        }
-        .into_model()
-    ));
+    assert!(is_corrupt(StatRow { protocol: "smtp".into(), ..stat.clone() }.into_model()));
+    assert!(is_corrupt(StatRow { successes: Some(-1), ..stat.clone() }.into_model()));
+    assert!(is_corrupt(StatRow { window_secs: Some(-60), ..stat }.into_model()));
 }
 
 #[test]
@@ -381,28 +263,10 @@ fn groups_and_users_map_empty_and_missing_values() {
         last_moved_at: Some(CqlTimestamp(1_700_000_000_123)),
     };
     let group = row.clone().into_model().unwrap();
-    assert_eq!(
-        (group.moving, group.sticky_users, group.sticky_backend),
-        (None, false, true)
-    );
-    assert_eq!(
-        group.last_moved_at.unwrap().timestamp_millis(),
-        1_700_000_000_123
-    );
-    assert!(is_corrupt(
-        GroupRow {
-            backend_id: None,
-            ..row.clone()
-        }
-        .into_model()
-    ));
-    assert!(is_corrupt(
-        GroupRow {
-            name: "with/slash".into(),
-            ..row
-        }
-        .into_model()
-    ));
+    assert_eq!((group.moving, group.sticky_users, group.sticky_backend), (None, false, true));
+    assert_eq!(group.last_moved_at.unwrap().timestamp_millis(), 1_700_000_000_123);
+    assert!(is_corrupt(GroupRow { backend_id: None, ..row.clone() }.into_model()));
+    assert!(is_corrupt(GroupRow { name: "with/slash".into(), ..row }.into_model()));
 
     let user = UserRow {
         name: "u@example.com".into(),
@@ -414,45 +278,21 @@ fn groups_and_users_map_empty_and_missing_values() {
         moving_failover_group: None,
     };
     let model = user.to_model().unwrap();
-    assert_eq!(
-        (model.group, model.moving_group),
-        (None, Some(GroupName::default_n(2)))
-    );
-    assert!(is_corrupt(
-        UserRow {
-            site_id: None,
-            ..user.clone()
-        }
-        .to_model()
-    ));
-    assert!(is_corrupt(
-        UserRow {
-            group_name: Some("a b".into()),
-            ..user
-        }
-        .to_model()
-    ));
+    assert_eq!((model.group, model.moving_group), (None, Some(GroupName::default_n(2))));
+    assert!(is_corrupt(UserRow { site_id: None, ..user.clone() }.to_model()));
+    assert!(is_corrupt(UserRow { group_name: Some("a b".into()), ..user }.to_model()));
 }
 
 #[test]
 fn setting_scopes_round_trip_through_their_partition_key() {
     let (site, backend) = (SiteId::random(), BackendId::random());
-    for scope in [
-        SettingScope::Global,
-        SettingScope::Site(site),
-        SettingScope::Backend(backend),
-    ] {
+    for scope in [SettingScope::Global, SettingScope::Site(site), SettingScope::Backend(backend)] {
         let (kind, id) = rows::scope_key(scope);
         assert_eq!(rows::scope_from_key(kind, &id).unwrap(), scope);
     }
     assert!(is_corrupt(rows::scope_from_key("global", "x")));
     assert!(is_corrupt(rows::scope_from_key("site", "not-a-uuid")));
     assert!(is_corrupt(rows::scope_from_key("proxy", "")));
-    let row = SettingRow {
-        scope_kind: "site".into(),
-        scope_id: site.to_string(),
-        name: "x".into(),
-        value: None,
-    };
+    let row = SettingRow { scope_kind: "site".into(), scope_id: site.to_string(), name: "x".into(), value: None };
     assert!(is_corrupt(row.into_model()));
 }

@@ -13,4 +13,5 @@ mod health;
 mod openapi;
 mod settings;
 mod sites;
+mod stats;
 mod users;

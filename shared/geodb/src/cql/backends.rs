@@ -25,15 +25,8 @@ impl CqlGeoDb {
         // The site index row goes in before the backend row: a backend is then never missing
         // from its site's listing, and a stray index row is filtered out on read.
         let insert = async {
-            self.run(&self.st.backend_site_add, (site, host, id))
-                .await?;
-            let values = (
-                id,
-                site,
-                host,
-                backend.status.as_str(),
-                i32::from(backend.load_factor.get()),
-            );
+            self.run(&self.st.backend_site_add, (site, host, id)).await?;
+            let values = (id, site, host, backend.status.as_str(), i32::from(backend.load_factor.get()));
             self.lwt(&self.st.backend_insert, values).await
         };
         let release = async {
@@ -52,32 +45,22 @@ impl CqlGeoDb {
     }
 
     pub(super) async fn backend_get(&self, id: BackendId) -> Result<Option<Backend>> {
-        self.fetch_one::<BackendRow>(&self.st.backend_get, (id.0,))
-            .await?
-            .map(BackendRow::into_model)
-            .transpose()
+        self.fetch_one::<BackendRow>(&self.st.backend_get, (id.0,)).await?.map(BackendRow::into_model).transpose()
     }
 
     pub(super) async fn backend_get_by_host(&self, host: &HostName) -> Result<Option<Backend>> {
-        let Some((Some(id),)) = self
-            .fetch_one::<(Option<Uuid>,)>(&self.st.backend_by_host, (host.as_str(),))
-            .await?
+        let Some((Some(id),)) = self.fetch_one::<(Option<Uuid>,)>(&self.st.backend_by_host, (host.as_str(),)).await?
         else {
             return Ok(None);
         };
-        Ok(self
-            .backend_get(BackendId(id))
-            .await?
-            .filter(|b| &b.host == host))
+        Ok(self.backend_get(BackendId(id)).await?.filter(|b| &b.host == host))
     }
 
     pub(super) async fn backend_list(&self, site: Option<SiteId>) -> Result<Vec<Backend>> {
         let mut backends = match site {
             None => {
                 let rows = self.scan::<BackendRow>(&self.st.backend_all, ()).await?;
-                rows.into_iter()
-                    .map(BackendRow::into_model)
-                    .collect::<Result<Vec<_>>>()?
+                rows.into_iter().map(BackendRow::into_model).collect::<Result<Vec<_>>>()?
             }
             Some(site) => self.site_backends(site).await?,
         };
@@ -86,45 +69,27 @@ impl CqlGeoDb {
     }
 
     async fn site_backends(&self, site: SiteId) -> Result<Vec<Backend>> {
-        let ids = self
-            .fetch::<(Option<Uuid>,)>(&self.st.backend_site_list, (site.0,))
+        let ids = self.fetch::<(Option<Uuid>,)>(&self.st.backend_site_list, (site.0,)).await?;
+        let found: Vec<Option<Backend>> = futures::stream::iter(ids.into_iter().filter_map(|(id,)| id))
+            .map(|id| self.backend_get(BackendId(id)))
+            .buffered(READ_CONCURRENCY)
+            .try_collect()
             .await?;
-        let found: Vec<Option<Backend>> =
-            futures::stream::iter(ids.into_iter().filter_map(|(id,)| id))
-                .map(|id| self.backend_get(BackendId(id)))
-                .buffered(READ_CONCURRENCY)
-                .try_collect()
-                .await?;
-        Ok(found
-            .into_iter()
-            .flatten()
-            .filter(|b| b.site_id == site)
-            .collect())
+        Ok(found.into_iter().flatten().filter(|b| b.site_id == site).collect())
     }
 
     pub(super) async fn site_backend_count(&self, site: SiteId) -> Result<u64> {
         Ok(self.site_backends(site).await?.len() as u64)
     }
 
-    pub(super) async fn backend_update(
-        &self,
-        id: BackendId,
-        update: &BackendUpdate,
-    ) -> Result<Backend> {
-        let current = self
-            .backend_get(id)
-            .await?
-            .ok_or_else(|| GeoDbError::not_found("backend", id))?;
+    pub(super) async fn backend_update(&self, id: BackendId, update: &BackendUpdate) -> Result<Backend> {
+        let current = self.backend_get(id).await?.ok_or_else(|| GeoDbError::not_found("backend", id))?;
         if *update == BackendUpdate::default() {
             return Ok(current);
         }
         let values = (
-            update
-                .status
-                .map_or(MaybeUnset::Unset, |s| MaybeUnset::Set(s.as_str())),
-            update
-                .load_factor
-                .map_or(MaybeUnset::Unset, |l| MaybeUnset::Set(i32::from(l.get()))),
+            update.status.map_or(MaybeUnset::Unset, |s| MaybeUnset::Set(s.as_str())),
+            update.load_factor.map_or(MaybeUnset::Unset, |l| MaybeUnset::Set(i32::from(l.get()))),
             id.0,
         );
         if !self.lwt(&self.st.backend_update, values).await?.applied {
@@ -138,13 +103,8 @@ impl CqlGeoDb {
     }
 
     pub(super) async fn backend_delete(&self, id: BackendId) -> Result<()> {
-        let current = self
-            .backend_get(id)
-            .await?
-            .ok_or_else(|| GeoDbError::not_found("backend", id))?;
-        let groups = self
-            .scan::<GroupRow>(&self.st.group_after, (current.site_id.0, ""))
-            .await?;
+        let current = self.backend_get(id).await?.ok_or_else(|| GeoDbError::not_found("backend", id))?;
+        let groups = self.scan::<GroupRow>(&self.st.group_after, (current.site_id.0, "")).await?;
         let in_use = groups
             .into_iter()
             .map(GroupRow::into_model)
@@ -154,22 +114,15 @@ impl CqlGeoDb {
             })
             .collect::<Result<Vec<_>>>()?;
         if !in_use.is_empty() {
-            return Err(GeoDbError::Conflict(ConflictKind::BackendInUse {
-                groups: in_use.len() as u64,
-            }));
+            return Err(GeoDbError::Conflict(ConflictKind::BackendInUse { groups: in_use.len() as u64 }));
         }
         if !self.lwt(&self.st.backend_delete, (id.0,)).await?.applied {
             return Err(GeoDbError::not_found("backend", id));
         }
         release_claim(self.lwt(&self.st.backend_host_release, (current.host.as_str(), id.0))).await;
-        self.run(
-            &self.st.backend_site_remove,
-            (current.site_id.0, current.host.as_str()),
-        )
-        .await?;
+        self.run(&self.st.backend_site_remove, (current.site_id.0, current.host.as_str())).await?;
         let (kind, scope_id) = scope_key(SettingScope::Backend(id));
-        self.run(&self.st.setting_scope_delete, (kind, scope_id))
-            .await?;
+        self.run(&self.st.setting_scope_delete, (kind, scope_id)).await?;
         Ok(())
     }
 }

@@ -2,10 +2,9 @@
 //! retry may cure: no connection, timeouts, unavailable or overloaded replicas.
 
 use scylla::errors::{
-    ConnectionPoolError, DbError, DeserializationError, ExecutionError, IntoRowsResultError,
-    MetadataError, NewSessionError, NextPageError, NextRowError, PagerExecutionError, PrepareError,
-    RequestAttemptError, RequestError, RowsError, SchemaAgreementError, TypeCheckError,
-    UseKeyspaceError,
+    ConnectionPoolError, DbError, DeserializationError, ExecutionError, IntoRowsResultError, MetadataError,
+    NewSessionError, NextPageError, NextRowError, PagerExecutionError, PrepareError, RequestAttemptError, RequestError,
+    RowsError, SchemaAgreementError, TypeCheckError, UseKeyspaceError,
 };
 
 use crate::error::GeoDbError;
@@ -44,8 +43,7 @@ fn db(error: &DbError) -> Kind {
 fn attempt(error: &RequestAttemptError) -> Kind {
     match error {
         RequestAttemptError::DbError(e, _) => db(e),
-        RequestAttemptError::BrokenConnectionError(_)
-        | RequestAttemptError::UnableToAllocStreamId => Kind::Unavailable,
+        RequestAttemptError::BrokenConnectionError(_) | RequestAttemptError::UnableToAllocStreamId => Kind::Unavailable,
         RequestAttemptError::CqlResultParseError(_) => Kind::Corrupt,
         _ => Kind::Internal,
     }
@@ -87,9 +85,9 @@ fn metadata(error: &MetadataError) -> Kind {
 
 fn request(error: &RequestError) -> Kind {
     match error {
-        RequestError::EmptyPlan
-        | RequestError::ConnectionPoolError(_)
-        | RequestError::RequestTimeout(_) => Kind::Unavailable,
+        RequestError::EmptyPlan | RequestError::ConnectionPoolError(_) | RequestError::RequestTimeout(_) => {
+            Kind::Unavailable
+        }
         RequestError::LastAttemptError(e) => attempt(e),
         _ => Kind::Internal,
     }
@@ -98,18 +96,16 @@ fn request(error: &RequestError) -> Kind {
 fn next_page(error: &NextPageError) -> Kind {
     match error {
         NextPageError::RequestFailure(e) => request(e),
-        NextPageError::ResultMetadataParseError(_) | NextPageError::TypeCheckError(_) => {
-            Kind::Corrupt
-        }
+        NextPageError::ResultMetadataParseError(_) | NextPageError::TypeCheckError(_) => Kind::Corrupt,
         _ => Kind::Internal,
     }
 }
 
 fn execution(error: &ExecutionError) -> Kind {
     match error {
-        ExecutionError::EmptyPlan
-        | ExecutionError::ConnectionPoolError(_)
-        | ExecutionError::RequestTimeout(_) => Kind::Unavailable,
+        ExecutionError::EmptyPlan | ExecutionError::ConnectionPoolError(_) | ExecutionError::RequestTimeout(_) => {
+            Kind::Unavailable
+        }
         ExecutionError::LastAttemptError(e) => attempt(e),
         ExecutionError::PrepareError(e) => prepare(e),
         ExecutionError::UseKeyspaceError(e) => use_keyspace(e),

@@ -18,9 +18,7 @@ use crate::error::{GeoDbError, Result};
 pub(super) const MAX_RACES: usize = 5;
 
 pub(super) fn contention(what: &str) -> GeoDbError {
-    GeoDbError::Unavailable(format!(
-        "{what}: lost {MAX_RACES} races with concurrent writers, retry later"
-    ))
+    GeoDbError::Unavailable(format!("{what}: lost {MAX_RACES} races with concurrent writers, retry later"))
 }
 
 /// What an absent optional value becomes in a write.
@@ -51,11 +49,7 @@ pub(super) struct Lwt {
 impl Lwt {
     fn from_result(result: QueryResult) -> Result<Self> {
         let rows = result.into_rows_result()?;
-        let names: Vec<String> = rows
-            .column_specs()
-            .iter()
-            .map(|c| c.name().to_owned())
-            .collect();
+        let names: Vec<String> = rows.column_specs().iter().map(|c| c.name().to_owned()).collect();
         let row = rows
             .maybe_first_row::<Row>()
             .map_err(|e| GeoDbError::Internal(format!("conditional write answer: {e}")))?
@@ -64,19 +58,14 @@ impl Lwt {
         let applied = match columns.iter().find(|(name, _)| name == "[applied]") {
             Some((_, Some(CqlValue::Boolean(applied)))) => *applied,
             _ => {
-                return Err(GeoDbError::Internal(
-                    "conditional write answer has no [applied] column".into(),
-                ));
+                return Err(GeoDbError::Internal("conditional write answer has no [applied] column".into()));
             }
         };
         Ok(Self { applied, columns })
     }
 
     fn value(&self, name: &str) -> Option<&CqlValue> {
-        self.columns
-            .iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| v.as_ref())
+        self.columns.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.as_ref())
     }
 
     /// A uuid column of the current row; `None` when absent or null (Cassandra returns no
@@ -85,9 +74,7 @@ impl Lwt {
         match self.value(name) {
             None => Ok(None),
             Some(CqlValue::Uuid(id)) => Ok(Some(*id)),
-            Some(other) => Err(GeoDbError::corrupt(format!(
-                "{name}: expected uuid, got {other:?}"
-            ))),
+            Some(other) => Err(GeoDbError::corrupt(format!("{name}: expected uuid, got {other:?}"))),
         }
     }
 
@@ -95,38 +82,24 @@ impl Lwt {
         match self.value(name) {
             None => Ok(None),
             Some(CqlValue::Text(text) | CqlValue::Ascii(text)) => Ok(Some(text)),
-            Some(other) => Err(GeoDbError::corrupt(format!(
-                "{name}: expected text, got {other:?}"
-            ))),
+            Some(other) => Err(GeoDbError::corrupt(format!("{name}: expected text, got {other:?}"))),
         }
     }
 }
 
 impl CqlGeoDb {
     /// Runs a statement whose result is not needed.
-    pub(super) async fn run(
-        &self,
-        statement: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<()> {
+    pub(super) async fn run(&self, statement: &PreparedStatement, values: impl SerializeRow) -> Result<()> {
         self.session.execute_unpaged(statement, values).await?;
         Ok(())
     }
 
     /// All rows of a single-partition (bounded) read.
-    pub(super) async fn fetch<R>(
-        &self,
-        statement: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<Vec<R>>
+    pub(super) async fn fetch<R>(&self, statement: &PreparedStatement, values: impl SerializeRow) -> Result<Vec<R>>
     where
         R: for<'f, 'm> DeserializeRow<'f, 'm>,
     {
-        let rows = self
-            .session
-            .execute_unpaged(statement, values)
-            .await?
-            .into_rows_result()?;
+        let rows = self.session.execute_unpaged(statement, values).await?.into_rows_result()?;
         let out = rows.rows::<R>()?.collect::<Result<Vec<R>, _>>()?;
         Ok(out)
     }
@@ -143,19 +116,11 @@ impl CqlGeoDb {
     }
 
     /// All rows, page by page: for table scans and large partitions.
-    pub(super) async fn scan<R>(
-        &self,
-        statement: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<Vec<R>>
+    pub(super) async fn scan<R>(&self, statement: &PreparedStatement, values: impl SerializeRow) -> Result<Vec<R>>
     where
         R: for<'f, 'm> DeserializeRow<'f, 'm>,
     {
-        let mut stream = self
-            .session
-            .execute_iter(statement.clone(), values)
-            .await?
-            .rows_stream::<R>()?;
+        let mut stream = self.session.execute_iter(statement.clone(), values).await?.rows_stream::<R>()?;
         let mut out = Vec::new();
         while let Some(row) = stream.try_next().await? {
             out.push(row);
@@ -164,20 +129,12 @@ impl CqlGeoDb {
     }
 
     /// Runs a lightweight transaction (serial consistency from the session profile).
-    pub(super) async fn lwt(
-        &self,
-        statement: &PreparedStatement,
-        values: impl SerializeRow,
-    ) -> Result<Lwt> {
+    pub(super) async fn lwt(&self, statement: &PreparedStatement, values: impl SerializeRow) -> Result<Lwt> {
         Lwt::from_result(self.session.execute_unpaged(statement, values).await?)
     }
 
     /// Applies writes to several partitions all-or-nothing (eventually) through the batch log.
-    pub(super) async fn logged_batch<V>(
-        &self,
-        statements: &[&PreparedStatement],
-        values: V,
-    ) -> Result<()>
+    pub(super) async fn logged_batch<V>(&self, statements: &[&PreparedStatement], values: V) -> Result<()>
     where
         V: scylla::serialize::batch::BatchValues,
     {

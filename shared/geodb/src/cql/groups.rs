@@ -34,26 +34,14 @@ impl CqlGeoDb {
         Ok(self.lwt(&self.st.group_insert, values).await?.applied)
     }
 
-    pub(super) async fn group_get(
-        &self,
-        site: SiteId,
-        name: &GroupName,
-    ) -> Result<Option<UserGroup>> {
-        let row = self
-            .fetch_one::<GroupRow>(&self.st.group_get, (site.0, name.as_str()))
-            .await?;
+    pub(super) async fn group_get(&self, site: SiteId, name: &GroupName) -> Result<Option<UserGroup>> {
+        let row = self.fetch_one::<GroupRow>(&self.st.group_get, (site.0, name.as_str())).await?;
         row.map(GroupRow::into_model).transpose()
     }
 
     /// A read through Paxos: sees every lightweight transaction that completed before it.
-    pub(super) async fn group_get_serial(
-        &self,
-        site: SiteId,
-        name: &GroupName,
-    ) -> Result<Option<UserGroup>> {
-        let row = self
-            .fetch_one::<GroupRow>(&self.st.group_get_serial, (site.0, name.as_str()))
-            .await?;
+    pub(super) async fn group_get_serial(&self, site: SiteId, name: &GroupName) -> Result<Option<UserGroup>> {
+        let row = self.fetch_one::<GroupRow>(&self.st.group_get_serial, (site.0, name.as_str())).await?;
         row.map(GroupRow::into_model).transpose()
     }
 
@@ -73,15 +61,9 @@ impl CqlGeoDb {
         let prefix = filter.mask.as_ref().map_or("", |m| m.literal_prefix());
         let pager = match &after {
             Some(after) if after.as_str() >= prefix => {
-                self.session
-                    .execute_iter(self.st.group_after.clone(), (site.0, after.as_str()))
-                    .await?
+                self.session.execute_iter(self.st.group_after.clone(), (site.0, after.as_str())).await?
             }
-            _ => {
-                self.session
-                    .execute_iter(self.st.group_from.clone(), (site.0, prefix))
-                    .await?
-            }
+            _ => self.session.execute_iter(self.st.group_from.clone(), (site.0, prefix)).await?,
         };
         let mut rows = pager.rows_stream::<GroupRow>()?;
         let mut items = Vec::new();
@@ -90,10 +72,7 @@ impl CqlGeoDb {
                 break;
             }
             let group = row.into_model()?;
-            let wanted = filter
-                .mask
-                .as_ref()
-                .is_none_or(|m| m.matches(group.name.as_str()))
+            let wanted = filter.mask.as_ref().is_none_or(|m| m.matches(group.name.as_str()))
                 && filter.backend.is_none_or(|b| b == group.backend_id);
             if wanted {
                 items.push(group);
@@ -123,12 +102,7 @@ impl CqlGeoDb {
             return Ok(current);
         }
         let set = |flag: Option<bool>| flag.map_or(MaybeUnset::Unset, MaybeUnset::Set);
-        let values = (
-            set(flags.sticky_users),
-            set(flags.sticky_backend),
-            site.0,
-            name.as_str(),
-        );
+        let values = (set(flags.sticky_users), set(flags.sticky_backend), site.0, name.as_str());
         if !self.lwt(&self.st.group_flags, values).await?.applied {
             return Err(not_found());
         }
@@ -142,23 +116,12 @@ impl CqlGeoDb {
     /// `IF moving = null` also holds for a row that no longer exists, so a group deleted
     /// concurrently after our read counts as deleted, which it is.
     pub(super) async fn group_delete(&self, site: SiteId, name: &GroupName) -> Result<()> {
-        let current = self
-            .group_get(site, name)
-            .await?
-            .ok_or_else(|| GeoDbError::not_found("group", name))?;
-        let moving = || {
-            GeoDbError::Conflict(ConflictKind::GroupMoving {
-                group: name.to_string(),
-            })
-        };
+        let current = self.group_get(site, name).await?.ok_or_else(|| GeoDbError::not_found("group", name))?;
+        let moving = || GeoDbError::Conflict(ConflictKind::GroupMoving { group: name.to_string() });
         if current.is_moving() {
             return Err(moving());
         }
-        if !self
-            .lwt(&self.st.group_delete, (site.0, name.as_str()))
-            .await?
-            .applied
-        {
+        if !self.lwt(&self.st.group_delete, (site.0, name.as_str())).await?.applied {
             return Err(moving());
         }
         Ok(())

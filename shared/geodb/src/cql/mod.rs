@@ -41,9 +41,7 @@ pub struct CqlGeoDb {
 
 impl fmt::Debug for CqlGeoDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CqlGeoDb")
-            .field("keyspace", &self.keyspace)
-            .finish_non_exhaustive()
+        f.debug_struct("CqlGeoDb").field("keyspace", &self.keyspace).finish_non_exhaustive()
     }
 }
 
@@ -57,26 +55,16 @@ impl CqlGeoDb {
             schema::create(&session, &options).await?;
         }
         session.use_keyspace(&options.keyspace, false).await?;
-        let st = Statements::prepare(
-            &session,
-            consistency(options.consistency),
-            serial_read_consistency(&options),
-        )
-        .await?;
+        let st =
+            Statements::prepare(&session, consistency(options.consistency), serial_read_consistency(&options)).await?;
         tracing::info!(keyspace = %options.keyspace, nodes = ?options.nodes, "connected to geodb over cql");
-        Ok(Self {
-            session,
-            st,
-            keyspace: options.keyspace,
-        })
+        Ok(Self { session, st, keyspace: options.keyspace })
     }
 }
 
 async fn build_session(options: &CqlOptions) -> Result<Session> {
     if options.nodes.is_empty() {
-        return Err(GeoDbError::Internal(
-            "no cql contact points configured".into(),
-        ));
+        return Err(GeoDbError::Internal("no cql contact points configured".into()));
     }
     let mut policy = DefaultPolicy::builder();
     if let Some(dc) = &options.local_dc {
@@ -103,15 +91,10 @@ async fn build_session(options: &CqlOptions) -> Result<Session> {
     }
     // The driver gives up on refused connections quickly, but a black-holed address would
     // otherwise wait on every retry: bound the whole start-up by a few request timeouts.
-    let limit = options
-        .request_timeout
-        .saturating_mul(3)
-        .max(Duration::from_secs(1));
+    let limit = options.request_timeout.saturating_mul(3).max(Duration::from_secs(1));
     match tokio::time::timeout(limit, builder.build()).await {
         Ok(session) => Ok(session?),
-        Err(_) => Err(GeoDbError::Unavailable(format!(
-            "no cql node answered within {limit:?}"
-        ))),
+        Err(_) => Err(GeoDbError::Unavailable(format!("no cql node answered within {limit:?}"))),
     }
 }
 
@@ -127,18 +110,10 @@ fn consistency(c: CqlConsistency) -> Consistency {
 }
 
 fn serial_consistency(options: &CqlOptions) -> SerialConsistency {
-    if options.serial_local {
-        SerialConsistency::LocalSerial
-    } else {
-        SerialConsistency::Serial
-    }
+    if options.serial_local { SerialConsistency::LocalSerial } else { SerialConsistency::Serial }
 }
 
 /// Reads that must see the latest lightweight transaction go through Paxos at this level.
 fn serial_read_consistency(options: &CqlOptions) -> Consistency {
-    if options.serial_local {
-        Consistency::LocalSerial
-    } else {
-        Consistency::Serial
-    }
+    if options.serial_local { Consistency::LocalSerial } else { Consistency::Serial }
 }

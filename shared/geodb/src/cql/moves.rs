@@ -35,19 +35,13 @@ impl CqlGeoDb {
     ) -> Result<MoveOutcome> {
         // `backend_id = ?` is false on a missing row, so this never creates a group, while
         // `moving = null` alone would hold there and upsert one.
-        let values = (
-            destination.0,
-            marker,
-            site.0,
-            name.as_str(),
-            expected_backend.0,
-        );
+        let values = (destination.0, marker, site.0, name.as_str(), expected_backend.0);
         let answer = self.lwt(&self.st.group_move_start, values).await?;
         if answer.applied {
             let current = self.group_get_serial(site, name).await?;
-            return current.map(MoveOutcome::Applied).ok_or_else(|| {
-                GeoDbError::Internal(format!("group {name} vanished after its move started"))
-            });
+            return current
+                .map(MoveOutcome::Applied)
+                .ok_or_else(|| GeoDbError::Internal(format!("group {name} vanished after its move started")));
         }
         // Cassandra returns the condition columns only when the row exists; ScyllaDB returns
         // them as nulls for a missing row. A group always has a backend, so no backend_id
@@ -81,20 +75,11 @@ impl CqlGeoDb {
             if let Some(reason) = owner_refusal(&current, marker) {
                 return Ok(refused(reason, Some(current)));
             }
-            let destination = current.alt_backend_id.ok_or_else(|| {
-                GeoDbError::corrupt(format!("group {name} is moving without alt_backend_id"))
-            })?;
+            let destination = current
+                .alt_backend_id
+                .ok_or_else(|| GeoDbError::corrupt(format!("group {name} is moving without alt_backend_id")))?;
             let source = current.backend_id;
-            let values = (
-                destination.0,
-                source.0,
-                at,
-                site.0,
-                name.as_str(),
-                marker,
-                source.0,
-                destination.0,
-            );
+            let values = (destination.0, source.0, at, site.0, name.as_str(), marker, source.0, destination.0);
             if self.lwt(&self.st.group_move_finish, values).await?.applied {
                 return Ok(MoveOutcome::Applied(UserGroup {
                     backend_id: destination,
@@ -108,12 +93,7 @@ impl CqlGeoDb {
         Err(contention("finish group move"))
     }
 
-    pub(super) async fn move_abort(
-        &self,
-        site: SiteId,
-        name: &GroupName,
-        marker: &str,
-    ) -> Result<MoveOutcome> {
+    pub(super) async fn move_abort(&self, site: SiteId, name: &GroupName, marker: &str) -> Result<MoveOutcome> {
         for _ in 0..MAX_RACES {
             let Some(current) = self.group_get_serial(site, name).await? else {
                 return Ok(refused(MoveRefusal::GroupNotFound, None));
@@ -121,16 +101,8 @@ impl CqlGeoDb {
             if let Some(reason) = owner_refusal(&current, marker) {
                 return Ok(refused(reason, Some(current)));
             }
-            if self
-                .lwt(&self.st.group_move_abort, (site.0, name.as_str(), marker))
-                .await?
-                .applied
-            {
-                return Ok(MoveOutcome::Applied(UserGroup {
-                    moving: None,
-                    alt_backend_id: None,
-                    ..current
-                }));
+            if self.lwt(&self.st.group_move_abort, (site.0, name.as_str(), marker)).await?.applied {
+                return Ok(MoveOutcome::Applied(UserGroup { moving: None, alt_backend_id: None, ..current }));
             }
         }
         Err(contention("abort group move"))

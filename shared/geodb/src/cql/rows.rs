@@ -7,8 +7,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use domain::{
-    Backend, BackendId, GroupName, LoadFactor, ProxyDestStat, Setting, SettingScope, Site, SiteId,
-    SiteReachability, Tag, TagId, TokenRecord, User, UserGroup,
+    Backend, BackendId, GroupName, LoadFactor, ProxyDestStat, Setting, SettingScope, Site, SiteId, SiteReachability,
+    Tag, TagId, TokenRecord, User, UserGroup,
 };
 use scylla::DeserializeRow;
 use scylla::value::CqlTimestamp;
@@ -27,9 +27,7 @@ where
     T: FromStr,
     T::Err: Display,
 {
-    value
-        .parse()
-        .map_err(|e| GeoDbError::corrupt(format!("{column} {value:?}: {e}")))
+    value.parse().map_err(|e| GeoDbError::corrupt(format!("{column} {value:?}: {e}")))
 }
 
 /// A group name column where '' (or null) means "no group".
@@ -51,8 +49,7 @@ pub fn from_timestamp(ts: CqlTimestamp, column: &str) -> Result<DateTime<Utc>> {
 }
 
 pub fn load_factor(value: i32, column: &str) -> Result<LoadFactor> {
-    LoadFactor::new(i64::from(value))
-        .map_err(|e| GeoDbError::corrupt(format!("{column} {value}: {e}")))
+    LoadFactor::new(i64::from(value)).map_err(|e| GeoDbError::corrupt(format!("{column} {value}: {e}")))
 }
 
 /// A setting scope as its partition key: `('global', '')`, `('site', uuid)`, `('backend', uuid)`.
@@ -68,17 +65,9 @@ pub fn scope_key(scope: SettingScope) -> (&'static str, String) {
 pub fn scope_from_key(kind: &str, id: &str) -> Result<SettingScope> {
     match kind {
         "global" if id.is_empty() => Ok(SettingScope::Global),
-        "site" => Ok(SettingScope::Site(SiteId(parse(
-            id,
-            "cluster_settings.scope_id",
-        )?))),
-        "backend" => Ok(SettingScope::Backend(domain::BackendId(parse(
-            id,
-            "cluster_settings.scope_id",
-        )?))),
-        _ => Err(GeoDbError::corrupt(format!(
-            "cluster_settings scope ({kind:?}, {id:?})"
-        ))),
+        "site" => Ok(SettingScope::Site(SiteId(parse(id, "cluster_settings.scope_id")?))),
+        "backend" => Ok(SettingScope::Backend(domain::BackendId(parse(id, "cluster_settings.scope_id")?))),
+        _ => Err(GeoDbError::corrupt(format!("cluster_settings scope ({kind:?}, {id:?})"))),
     }
 }
 
@@ -90,10 +79,7 @@ pub struct TagRow {
 
 impl TagRow {
     pub fn into_model(self) -> Result<Tag> {
-        Ok(Tag {
-            id: TagId(self.id),
-            name: parse(&required(self.name, "tags.name")?, "tags.name")?,
-        })
+        Ok(Tag { id: TagId(self.id), name: parse(&required(self.name, "tags.name")?, "tags.name")? })
     }
 }
 
@@ -136,14 +122,8 @@ impl BackendRow {
             id: BackendId(self.id),
             site_id: SiteId(required(self.site_id, "backends.site_id")?),
             host: parse(&required(self.host, "backends.host")?, "backends.host")?,
-            status: parse(
-                &required(self.status, "backends.status")?,
-                "backends.status",
-            )?,
-            load_factor: load_factor(
-                required(self.load_factor, "backends.load_factor")?,
-                "backends.load_factor",
-            )?,
+            status: parse(&required(self.status, "backends.status")?, "backends.status")?,
+            load_factor: load_factor(required(self.load_factor, "backends.load_factor")?, "backends.load_factor")?,
         })
     }
 }
@@ -171,10 +151,7 @@ impl GroupRow {
             moving: self.moving.filter(|m| !m.is_empty()),
             sticky_users: self.sticky_users.unwrap_or(false),
             sticky_backend: self.sticky_backend.unwrap_or(false),
-            last_moved_at: self
-                .last_moved_at
-                .map(|ts| from_timestamp(ts, "user_groups.last_moved_at"))
-                .transpose()?,
+            last_moved_at: self.last_moved_at.map(|ts| from_timestamp(ts, "user_groups.last_moved_at")).transpose()?,
         })
     }
 }
@@ -223,8 +200,7 @@ pub struct StatRow {
 impl StatRow {
     pub fn into_model(self) -> Result<ProxyDestStat> {
         let count = |v: Option<i64>, column: &str| {
-            u64::try_from(required(v, column)?)
-                .map_err(|e| GeoDbError::corrupt(format!("{column}: {e}")))
+            u64::try_from(required(v, column)?).map_err(|e| GeoDbError::corrupt(format!("{column}: {e}")))
         };
         let window_secs = required(self.window_secs, "proxy_dest_stats.window_secs")?;
         Ok(ProxyDestStat {
@@ -297,10 +273,7 @@ impl TokenRow {
             name: required(self.name, "api_tokens.name")?,
             role: parse(&required(self.role, "api_tokens.role")?, "api_tokens.role")?,
             secret_hash: self.secret_hash,
-            created_at: from_timestamp(
-                required(self.created_at, "api_tokens.created_at")?,
-                "api_tokens.created_at",
-            )?,
+            created_at: from_timestamp(required(self.created_at, "api_tokens.created_at")?, "api_tokens.created_at")?,
         })
     }
 }

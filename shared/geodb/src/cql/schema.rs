@@ -16,16 +16,12 @@ const MAX_KEYSPACE_LEN: usize = 48;
 /// `[a-z_][a-z0-9_]{0,47}`: unquoted CQL identifiers fold case, so only lower case is taken.
 pub fn validate_keyspace(name: &str) -> Result<()> {
     let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if first_ok && rest_ok && name.len() <= MAX_KEYSPACE_LEN {
         Ok(())
     } else {
-        Err(GeoDbError::Internal(format!(
-            "invalid cql keyspace name {name:?}: expected [a-z_][a-z0-9_]{{0,47}}"
-        )))
+        Err(GeoDbError::Internal(format!("invalid cql keyspace name {name:?}: expected [a-z_][a-z0-9_]{{0,47}}")))
     }
 }
 
@@ -39,18 +35,13 @@ pub fn keyspace_ddl(options: &CqlOptions) -> Result<String> {
         let mut parts = vec!["'class': 'NetworkTopologyStrategy'".to_owned()];
         for (dc, factor) in &options.replication {
             if dc.is_empty() || dc.chars().any(char::is_control) {
-                return Err(GeoDbError::Internal(format!(
-                    "invalid data centre name {dc:?} in cql replication"
-                )));
+                return Err(GeoDbError::Internal(format!("invalid data centre name {dc:?} in cql replication")));
             }
             parts.push(format!("'{}': {factor}", dc.replace('\'', "''")));
         }
         format!("{{{}}}", parts.join(", "))
     };
-    Ok(format!(
-        "CREATE KEYSPACE IF NOT EXISTS {} WITH replication = {replication}",
-        options.keyspace
-    ))
+    Ok(format!("CREATE KEYSPACE IF NOT EXISTS {} WITH replication = {replication}", options.keyspace))
 }
 
 const TABLES: &[&str] = &[
@@ -95,8 +86,7 @@ pub fn table_ddl(keyspace: &str) -> Result<Vec<String>> {
     Ok(TABLES
         .iter()
         .map(|table| {
-            format!("CREATE TABLE IF NOT EXISTS {keyspace}.{table}")
-                .replace("{stats_ttl}", &STATS_TTL_SECS.to_string())
+            format!("CREATE TABLE IF NOT EXISTS {keyspace}.{table}").replace("{stats_ttl}", &STATS_TTL_SECS.to_string())
         })
         .collect())
 }

@@ -12,8 +12,10 @@ use crate::error::{GeoDbError, Result};
 /// Rows fetched per round trip when a listing filters rows in Rust and may stop early.
 const FILTERED_PAGE_SIZE: i32 = 500;
 
-const GROUP_COLUMNS: &str = "site_id, name, backend_id, alt_backend_id, moving, sticky_users, sticky_backend, last_moved_at";
-const USER_COLUMNS: &str = "name, site_id, group_name, failover_group, moving_site_id, moving_group, moving_failover_group";
+const GROUP_COLUMNS: &str =
+    "site_id, name, backend_id, alt_backend_id, moving, sticky_users, sticky_backend, last_moved_at";
+const USER_COLUMNS: &str =
+    "name, site_id, group_name, failover_group, moving_site_id, moving_group, moving_failover_group";
 
 macro_rules! statements {
     ($($name:ident = $cql:expr;)*) => {
@@ -140,11 +142,7 @@ impl Statements {
     /// Prepares everything (a few at a time: each is a round trip) against the session's
     /// current keyspace. `consistency` is the configured level, `serial_read` the level of
     /// reads that must see the latest lightweight transaction.
-    pub(super) async fn prepare(
-        session: &Session,
-        consistency: Consistency,
-        serial_read: Consistency,
-    ) -> Result<Self> {
+    pub(super) async fn prepare(session: &Session, consistency: Consistency, serial_read: Consistency) -> Result<Self> {
         let prepared: Vec<PreparedStatement> = futures::stream::iter(Self::texts())
             .map(|text| async move {
                 let mut statement = session.prepare(text.as_str()).await?;

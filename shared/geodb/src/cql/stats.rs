@@ -17,50 +17,36 @@ use crate::error::{GeoDbError, Result};
 const CONCURRENCY: usize = 16;
 
 fn hour_of(at: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    at.duration_trunc(Duration::hours(1))
-        .map_err(|e| GeoDbError::Internal(format!("stats hour of {at}: {e}")))
+    at.duration_trunc(Duration::hours(1)).map_err(|e| GeoDbError::Internal(format!("stats hour of {at}: {e}")))
 }
 
 /// Stored times are whole milliseconds: for `t >= since` and `t < until` over whole
 /// milliseconds, both bounds round up.
 fn ceil_millis(at: DateTime<Utc>) -> CqlTimestamp {
     let ts = to_timestamp(at);
-    if at.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
-        ts
-    } else {
-        CqlTimestamp(ts.0 + 1)
-    }
+    if at.timestamp_subsec_nanos().is_multiple_of(1_000_000) { ts } else { CqlTimestamp(ts.0 + 1) }
 }
 
 fn counter(value: u64, column: &str) -> Result<i64> {
-    i64::try_from(value)
-        .map_err(|_| GeoDbError::Internal(format!("{column} {value} does not fit a cql bigint")))
+    i64::try_from(value).map_err(|_| GeoDbError::Internal(format!("{column} {value} does not fit a cql bigint")))
 }
 
 impl CqlGeoDb {
     pub(super) async fn stats_upsert(&self, rows: &[ProxyDestStat]) -> Result<()> {
-        let hours = rows
-            .iter()
-            .map(|row| Ok((row.site_id, hour_of(row.window_start)?)))
-            .collect::<Result<BTreeSet<_>>>()?;
+        let hours =
+            rows.iter().map(|row| Ok((row.site_id, hour_of(row.window_start)?))).collect::<Result<BTreeSet<_>>>()?;
         for (site, hour) in hours {
-            self.run(&self.st.stat_hour_add, (site.0, to_timestamp(hour)))
-                .await?;
+            self.run(&self.st.stat_hour_add, (site.0, to_timestamp(hour))).await?;
         }
         for chunk in rows.chunks(CONCURRENCY) {
-            futures::future::try_join_all(chunk.iter().map(|row| self.stat_upsert_one(row)))
-                .await?;
+            futures::future::try_join_all(chunk.iter().map(|row| self.stat_upsert_one(row))).await?;
         }
         Ok(())
     }
 
     async fn stat_upsert_one(&self, row: &ProxyDestStat) -> Result<()> {
-        let window_secs = i32::try_from(row.window_secs).map_err(|_| {
-            GeoDbError::Internal(format!(
-                "window_secs {} does not fit a cql int",
-                row.window_secs
-            ))
-        })?;
+        let window_secs = i32::try_from(row.window_secs)
+            .map_err(|_| GeoDbError::Internal(format!("window_secs {} does not fit a cql int", row.window_secs)))?;
         let values = (
             row.site_id.0,
             to_timestamp(hour_of(row.window_start)?),
@@ -76,16 +62,9 @@ impl CqlGeoDb {
     }
 
     /// The site's hour partitions that may hold windows in `[since, until)`.
-    async fn stat_hours(
-        &self,
-        site: SiteId,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<CqlTimestamp>> {
+    async fn stat_hours(&self, site: SiteId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<CqlTimestamp>> {
         let values = (site.0, to_timestamp(hour_of(since)?), ceil_millis(until));
-        let rows = self
-            .scan::<(CqlTimestamp,)>(&self.st.stat_hours, values)
-            .await?;
+        let rows = self.scan::<(CqlTimestamp,)>(&self.st.stat_hours, values).await?;
         Ok(rows.into_iter().map(|(hour,)| hour).collect())
     }
 
@@ -105,11 +84,7 @@ impl CqlGeoDb {
             .buffer_unordered(CONCURRENCY)
             .try_collect()
             .await?;
-        let mut stats = parts
-            .into_iter()
-            .flatten()
-            .map(StatRow::into_model)
-            .collect::<Result<Vec<_>>>()?;
+        let mut stats = parts.into_iter().flatten().map(StatRow::into_model).collect::<Result<Vec<_>>>()?;
         stats.sort_by(|a, b| {
             (a.window_start, a.backend_id, a.protocol, &a.proxy).cmp(&(
                 b.window_start,
@@ -123,9 +98,7 @@ impl CqlGeoDb {
 
     /// Drops every stats partition of the site, then the list of them.
     pub(super) async fn stats_delete_site(&self, site: SiteId) -> Result<()> {
-        let hours = self
-            .scan::<(CqlTimestamp,)>(&self.st.stat_hours_all, (site.0,))
-            .await?;
+        let hours = self.scan::<(CqlTimestamp,)>(&self.st.stat_hours_all, (site.0,)).await?;
         for (hour,) in hours {
             self.run(&self.st.stat_hour_delete, (site.0, hour)).await?;
         }

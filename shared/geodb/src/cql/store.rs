@@ -3,17 +3,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    Backend, BackendId, GroupName, HostName, ProxyDestStat, Setting, SettingName, SettingScope,
-    Site, SiteId, SiteName, SiteReachability, Tag, TagId, TagName, TokenRecord, User, UserGroup,
-    UserName,
+    Backend, BackendId, GroupName, HostName, ProxyDestStat, Setting, SettingName, SettingScope, Site, SiteId, SiteName,
+    SiteReachability, Tag, TagId, TagName, TokenRecord, User, UserGroup, UserName,
 };
 use uuid::Uuid;
 
 use super::CqlGeoDb;
 use crate::error::Result;
 use crate::store::{
-    BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, Page, PageRequest, SiteUpdate,
-    UserFilter,
+    BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, Page, PageRequest, SiteUpdate, UserFilter,
 };
 
 #[async_trait]
@@ -89,20 +87,10 @@ impl GeoDb for CqlGeoDb {
     async fn get_group(&self, site: SiteId, name: &GroupName) -> Result<Option<UserGroup>> {
         self.group_get(site, name).await
     }
-    async fn list_groups(
-        &self,
-        site: SiteId,
-        filter: &GroupFilter,
-        page: &PageRequest,
-    ) -> Result<Page<UserGroup>> {
+    async fn list_groups(&self, site: SiteId, filter: &GroupFilter, page: &PageRequest) -> Result<Page<UserGroup>> {
         self.group_list(site, filter, page).await
     }
-    async fn update_group_flags(
-        &self,
-        site: SiteId,
-        name: &GroupName,
-        flags: &GroupFlags,
-    ) -> Result<UserGroup> {
+    async fn update_group_flags(&self, site: SiteId, name: &GroupName, flags: &GroupFlags) -> Result<UserGroup> {
         self.group_update_flags(site, name, flags).await
     }
     async fn delete_group(&self, site: SiteId, name: &GroupName) -> Result<()> {
@@ -116,8 +104,7 @@ impl GeoDb for CqlGeoDb {
         destination: BackendId,
         marker: &str,
     ) -> Result<MoveOutcome> {
-        self.move_start(site, name, expected_backend, destination, marker)
-            .await
+        self.move_start(site, name, expected_backend, destination, marker).await
     }
     async fn finish_group_move(
         &self,
@@ -128,12 +115,7 @@ impl GeoDb for CqlGeoDb {
     ) -> Result<MoveOutcome> {
         self.move_finish(site, name, marker, at).await
     }
-    async fn abort_group_move(
-        &self,
-        site: SiteId,
-        name: &GroupName,
-        marker: &str,
-    ) -> Result<MoveOutcome> {
+    async fn abort_group_move(&self, site: SiteId, name: &GroupName, marker: &str) -> Result<MoveOutcome> {
         self.move_abort(site, name, marker).await
     }
 
@@ -143,12 +125,7 @@ impl GeoDb for CqlGeoDb {
     async fn get_user(&self, name: &UserName) -> Result<Option<User>> {
         self.user_get(name).await
     }
-    async fn list_users(
-        &self,
-        site: SiteId,
-        filter: &UserFilter,
-        page: &PageRequest,
-    ) -> Result<Page<User>> {
+    async fn list_users(&self, site: SiteId, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
         self.user_list(site, filter, page).await
     }
     async fn delete_user(&self, name: &UserName) -> Result<bool> {
@@ -161,23 +138,14 @@ impl GeoDb for CqlGeoDb {
     async fn upsert_stats(&self, rows: &[ProxyDestStat]) -> Result<()> {
         self.stats_upsert(rows).await
     }
-    async fn read_stats(
-        &self,
-        site: SiteId,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<ProxyDestStat>> {
+    async fn read_stats(&self, site: SiteId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<ProxyDestStat>> {
         self.stats_read(site, since, until).await
     }
 
     async fn put_setting(&self, setting: &Setting) -> Result<()> {
         self.setting_put(setting).await
     }
-    async fn get_setting(
-        &self,
-        scope: SettingScope,
-        name: &SettingName,
-    ) -> Result<Option<Setting>> {
+    async fn get_setting(&self, scope: SettingScope, name: &SettingName) -> Result<Option<Setting>> {
         self.setting_get(scope, name).await
     }
     async fn delete_setting(&self, scope: SettingScope, name: &SettingName) -> Result<bool> {
@@ -190,11 +158,7 @@ impl GeoDb for CqlGeoDb {
     async fn put_site_reachability(&self, row: &SiteReachability) -> Result<()> {
         self.reachability_put(row).await
     }
-    async fn list_site_reachability(
-        &self,
-        src: Option<SiteId>,
-        dest: Option<SiteId>,
-    ) -> Result<Vec<SiteReachability>> {
+    async fn list_site_reachability(&self, src: Option<SiteId>, dest: Option<SiteId>) -> Result<Vec<SiteReachability>> {
         self.reachability_list(src, dest).await
     }
 

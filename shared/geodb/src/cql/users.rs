@@ -24,44 +24,26 @@ impl CqlGeoDb {
     /// a user; an unused registration only costs an empty read.
     pub(super) async fn user_insert(&self, user: &User) -> Result<bool> {
         let (site, group) = (user.site_id.0, user.group.as_ref().map(|g| g.as_str()));
-        self.run(&self.st.user_partition_add, (site, partition_of(group)))
-            .await?;
-        let answer = self
-            .lwt(
-                &self.st.user_insert,
-                user_values(user, group, Absent::Unset),
-            )
-            .await?;
+        self.run(&self.st.user_partition_add, (site, partition_of(group))).await?;
+        let answer = self.lwt(&self.st.user_insert, user_values(user, group, Absent::Unset)).await?;
         if !answer.applied {
             // Our own earlier insert that failed before its index row: finish it now.
             let same = answer.uuid("site_id")? == Some(site) && answer.text("group_name")? == group;
             if same {
-                self.run(
-                    &self.st.user_index_put,
-                    user_values(user, Some(partition_of(group)), Absent::Unset),
-                )
-                .await?;
+                self.run(&self.st.user_index_put, user_values(user, Some(partition_of(group)), Absent::Unset)).await?;
             }
             return Ok(false);
         }
-        self.run(
-            &self.st.user_index_put,
-            user_values(user, Some(partition_of(group)), Absent::Unset),
-        )
-        .await?;
+        self.run(&self.st.user_index_put, user_values(user, Some(partition_of(group)), Absent::Unset)).await?;
         Ok(true)
     }
 
     pub(super) async fn user_get(&self, name: &UserName) -> Result<Option<User>> {
-        self.user_row(name)
-            .await?
-            .map(|row| row.to_model())
-            .transpose()
+        self.user_row(name).await?.map(|row| row.to_model()).transpose()
     }
 
     async fn user_row(&self, name: &UserName) -> Result<Option<UserRow>> {
-        self.fetch_one::<UserRow>(&self.st.user_get, (name.as_str(),))
-            .await
+        self.fetch_one::<UserRow>(&self.st.user_get, (name.as_str(),)).await
     }
 
     /// Deletes conditioned on the site and group read, so the index row removed is the one
@@ -73,15 +55,9 @@ impl CqlGeoDb {
             };
             let site = required(row.site_id, "users.site_id")?;
             let group = row.group_name.as_deref();
-            let answer = self
-                .lwt(&self.st.user_delete, (name.as_str(), site, group))
-                .await?;
+            let answer = self.lwt(&self.st.user_delete, (name.as_str(), site, group)).await?;
             if answer.applied {
-                self.run(
-                    &self.st.user_index_delete,
-                    (site, partition_of(group), name.as_str()),
-                )
-                .await?;
+                self.run(&self.st.user_index_delete, (site, partition_of(group), name.as_str())).await?;
                 return Ok(true);
             }
             if answer.uuid("site_id")?.is_none() {
@@ -93,21 +69,21 @@ impl CqlGeoDb {
 
     /// Moves the user's index row between partitions in one logged batch once the user row
     /// changed; the batch log replays it if this process dies half-way.
-    pub(super) async fn user_set_group(
-        &self,
-        name: &UserName,
-        group: Option<&GroupName>,
-    ) -> Result<()> {
+    pub(super) async fn user_set_group(&self, name: &UserName, group: Option<&GroupName>) -> Result<()> {
         let new_group = group.map(|g| g.as_str());
         for _ in 0..MAX_RACES {
-            let row = self
-                .user_row(name)
-                .await?
-                .ok_or_else(|| GeoDbError::not_found("user", name))?;
+            let row = self.user_row(name).await?.ok_or_else(|| GeoDbError::not_found("user", name))?;
             let site = required(row.site_id, "users.site_id")?;
             let old_group = row.group_name.as_deref();
-            self.run(&self.st.user_partition_add, (site, partition_of(new_group)))
-                .await?;
+            // Built before the write, so a corrupt row fails before anything changes.
+            let user = User {
+                group: group.cloned(),
+                moving_site_id: None,
+                moving_group: None,
+                moving_failover_group: None,
+                ..row.to_model()?
+            };
+            self.run(&self.st.user_partition_add, (site, partition_of(new_group))).await?;
             let values = (new_group, name.as_str(), site, old_group);
             let answer = self.lwt(&self.st.user_set_group, values).await?;
             if !answer.applied {
@@ -116,23 +92,13 @@ impl CqlGeoDb {
                 }
                 continue;
             }
-            let user = User {
-                group: group.cloned(),
-                moving_site_id: None,
-                moving_group: None,
-                moving_failover_group: None,
-                ..row.to_model()?
-            };
             let index_values = user_values(&user, Some(partition_of(new_group)), Absent::Null);
             if partition_of(old_group) == partition_of(new_group) {
                 self.run(&self.st.user_index_put, index_values).await?;
             } else {
                 let old_key = (site, partition_of(old_group), name.as_str());
-                self.logged_batch(
-                    &[&self.st.user_index_delete, &self.st.user_index_put],
-                    (old_key, index_values),
-                )
-                .await?;
+                self.logged_batch(&[&self.st.user_index_delete, &self.st.user_index_put], (old_key, index_values))
+                    .await?;
             }
             return Ok(());
         }
@@ -141,9 +107,7 @@ impl CqlGeoDb {
 
     /// The site's user partitions in listing order: unassigned ('') first, then by group name.
     async fn user_partitions(&self, site: SiteId) -> Result<Vec<String>> {
-        let rows = self
-            .scan::<(String,)>(&self.st.user_partition_list, (site.0,))
-            .await?;
+        let rows = self.scan::<(String,)>(&self.st.user_partition_list, (site.0,)).await?;
         let mut partitions = vec![String::new()];
         partitions.extend(rows.into_iter().map(|(g,)| g).filter(|g| !g.is_empty()));
         partitions.sort();
@@ -154,11 +118,7 @@ impl CqlGeoDb {
     pub(super) async fn site_has_users(&self, site: SiteId) -> Result<bool> {
         for partition in self.user_partitions(site).await? {
             let values = (site.0, partition.as_str(), "", 1_i32);
-            if !self
-                .fetch::<UserRow>(&self.st.user_index_page, values)
-                .await?
-                .is_empty()
-            {
+            if !self.fetch::<UserRow>(&self.st.user_index_page, values).await?.is_empty() {
                 return Ok(true);
             }
         }
@@ -167,12 +127,7 @@ impl CqlGeoDb {
 
     /// Walks the partitions in (group, name) order from the cursor, reading at most what the
     /// page still needs from each, plus one item to know whether another page follows.
-    pub(super) async fn user_list(
-        &self,
-        site: SiteId,
-        filter: &UserFilter,
-        page: &PageRequest,
-    ) -> Result<Page<User>> {
+    pub(super) async fn user_list(&self, site: SiteId, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
         let limit = page_limit(page);
         let start = match &page.cursor {
             Some(c) => {
@@ -199,25 +154,18 @@ impl CqlGeoDb {
             };
             let wanted = i32::try_from(limit + 1 - rows.len()).unwrap_or(i32::MAX);
             let values = (site.0, partition.as_str(), after, wanted);
-            rows.extend(
-                self.fetch::<UserRow>(&self.st.user_index_page, values)
-                    .await?,
-            );
+            rows.extend(self.fetch::<UserRow>(&self.st.user_index_page, values).await?);
             if rows.len() > limit {
                 break;
             }
         }
         let next_cursor = if rows.len() > limit {
             rows.truncate(limit);
-            rows.last()
-                .map(|r| cursor::encode(&[partition_of(r.group_name.as_deref()), r.name.as_str()]))
+            rows.last().map(|r| cursor::encode(&[partition_of(r.group_name.as_deref()), r.name.as_str()]))
         } else {
             None
         };
-        let items = rows
-            .iter()
-            .map(UserRow::to_model)
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.iter().map(UserRow::to_model).collect::<Result<Vec<_>>>()?;
         Ok(Page { items, next_cursor })
     }
 }
@@ -225,15 +173,7 @@ impl CqlGeoDb {
 type Cell<T> = MaybeUnset<Option<T>>;
 
 /// The seven user columns in `USER_COLUMNS` order, with the group column given as stored.
-type UserValues<'a> = (
-    &'a str,
-    Uuid,
-    Cell<&'a str>,
-    Cell<&'a str>,
-    Cell<Uuid>,
-    Cell<&'a str>,
-    Cell<&'a str>,
-);
+type UserValues<'a> = (&'a str, Uuid, Cell<&'a str>, Cell<&'a str>, Cell<Uuid>, Cell<&'a str>, Cell<&'a str>);
 
 fn user_values<'a>(user: &'a User, group: Option<&'a str>, absent: Absent) -> UserValues<'a> {
     let name = |g: &'a Option<GroupName>| cell(g.as_ref().map(|g| g.as_str()), absent);

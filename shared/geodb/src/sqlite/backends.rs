@@ -26,34 +26,17 @@ pub(super) fn insert(c: &mut Connection, backend: &Backend) -> Result<()> {
                 backend.load_factor.get(),
             ])
         });
-    insert_unique(
-        result,
-        "backend",
-        &[
-            ("backends.host", backend.host.as_str()),
-            ("backends.id", &id),
-        ],
-    )?;
+    insert_unique(result, "backend", &[("backends.host", backend.host.as_str()), ("backends.id", &id)])?;
     tx.commit()?;
     Ok(())
 }
 
 pub(super) fn get(c: &Connection, id: BackendId) -> Result<Option<Backend>> {
-    rows::first(
-        c,
-        &format!("SELECT {BACKEND_COLUMNS} FROM backends WHERE id = ?1"),
-        [id.to_string()],
-        rows::backend,
-    )
+    rows::first(c, &format!("SELECT {BACKEND_COLUMNS} FROM backends WHERE id = ?1"), [id.to_string()], rows::backend)
 }
 
 pub(super) fn get_by_host(c: &Connection, host: &HostName) -> Result<Option<Backend>> {
-    rows::first(
-        c,
-        &format!("SELECT {BACKEND_COLUMNS} FROM backends WHERE host = ?1"),
-        [host.as_str()],
-        rows::backend,
-    )
+    rows::first(c, &format!("SELECT {BACKEND_COLUMNS} FROM backends WHERE host = ?1"), [host.as_str()], rows::backend)
 }
 
 pub(super) fn list(c: &Connection, site: Option<SiteId>) -> Result<Vec<Backend>> {
@@ -64,12 +47,7 @@ pub(super) fn list(c: &Connection, site: Option<SiteId>) -> Result<Vec<Backend>>
             [site.to_string()],
             rows::backend,
         ),
-        None => rows::all(
-            c,
-            &format!("SELECT {BACKEND_COLUMNS} FROM backends ORDER BY host"),
-            [],
-            rows::backend,
-        ),
+        None => rows::all(c, &format!("SELECT {BACKEND_COLUMNS} FROM backends ORDER BY host"), [], rows::backend),
     }
 }
 
@@ -82,12 +60,11 @@ pub(super) fn update(c: &mut Connection, id: BackendId, update: &BackendUpdate) 
     if let Some(load_factor) = update.load_factor {
         backend.load_factor = load_factor;
     }
-    tx.prepare_cached("UPDATE backends SET status = ?2, load_factor = ?3 WHERE id = ?1")?
-        .execute(params![
-            id.to_string(),
-            backend.status.as_str(),
-            backend.load_factor.get(),
-        ])?;
+    tx.prepare_cached("UPDATE backends SET status = ?2, load_factor = ?3 WHERE id = ?1")?.execute(params![
+        id.to_string(),
+        backend.status.as_str(),
+        backend.load_factor.get(),
+    ])?;
     tx.commit()?;
     Ok(backend)
 }
@@ -108,16 +85,10 @@ pub(super) fn delete(c: &mut Connection, id: BackendId) -> Result<()> {
         )?
         .query_row([&id], |r| r.get(0))?;
     if groups > 0 {
-        return Err(GeoDbError::Conflict(ConflictKind::BackendInUse {
-            groups: groups.unsigned_abs(),
-        }));
+        return Err(GeoDbError::Conflict(ConflictKind::BackendInUse { groups: groups.unsigned_abs() }));
     }
-    tx.prepare_cached("DELETE FROM backends WHERE id = ?1")?
-        .execute([&id])?;
-    tx.prepare_cached(
-        "DELETE FROM cluster_settings WHERE scope_kind = 'backend' AND scope_id = ?1",
-    )?
-    .execute([&id])?;
+    tx.prepare_cached("DELETE FROM backends WHERE id = ?1")?.execute([&id])?;
+    tx.prepare_cached("DELETE FROM cluster_settings WHERE scope_kind = 'backend' AND scope_id = ?1")?.execute([&id])?;
     tx.commit()?;
     Ok(())
 }

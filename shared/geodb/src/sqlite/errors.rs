@@ -19,9 +19,7 @@ impl From<rusqlite::Error> for GeoDbError {
                 | ErrorCode::DiskFull
                 | ErrorCode::PermissionDenied
                 | ErrorCode::FileLockingProtocolFailed => GeoDbError::Unavailable(e.to_string()),
-                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
-                    GeoDbError::Corrupt(e.to_string())
-                }
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => GeoDbError::Corrupt(e.to_string()),
                 _ => GeoDbError::Internal(e.to_string()),
             },
             rusqlite::Error::FromSqlConversionFailure(..)
@@ -42,11 +40,9 @@ pub(super) fn is_unique_violation(e: &rusqlite::Error, column: Option<&str>) -> 
                 || failure.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY;
             unique
                 && column.is_none_or(|c| {
-                    message.as_deref().is_some_and(|m| {
-                        m.rsplit(": ")
-                            .next()
-                            .is_some_and(|cols| cols.split(", ").any(|x| x == c))
-                    })
+                    message
+                        .as_deref()
+                        .is_some_and(|m| m.rsplit(": ").next().is_some_and(|cols| cols.split(", ").any(|x| x == c)))
                 })
         }
         _ => false,

@@ -39,26 +39,15 @@ pub(super) fn get(c: &Connection, site: SiteId, name: &GroupName) -> Result<Opti
     )
 }
 
-pub(super) fn list(
-    c: &Connection,
-    site: SiteId,
-    filter: &GroupFilter,
-    page: &PageRequest,
-) -> Result<Page<UserGroup>> {
+pub(super) fn list(c: &Connection, site: SiteId, filter: &GroupFilter, page: &PageRequest) -> Result<Page<UserGroup>> {
     let limit = page.limit.clamp(1, PageRequest::MAX_LIMIT) as usize;
     let prefix = filter.mask.as_ref().map_or("", |m| m.literal_prefix());
     // Seek to the later of the cursor and the mask's literal prefix; the mask itself is
     // applied here, fetching more until the page is full or no name can match any more.
     let (mut strictly_after, mut bound) = match &page.cursor {
         Some(cursor) => {
-            let after = cursor::decode(cursor, 1)?
-                .pop()
-                .ok_or(GeoDbError::InvalidCursor)?;
-            if after.as_str() >= prefix {
-                (true, after)
-            } else {
-                (false, prefix.to_owned())
-            }
+            let after = cursor::decode(cursor, 1)?.pop().ok_or(GeoDbError::InvalidCursor)?;
+            if after.as_str() >= prefix { (true, after) } else { (false, prefix.to_owned()) }
         }
         None => (false, prefix.to_owned()),
     };
@@ -86,11 +75,7 @@ pub(super) fn list(
                 break;
             }
             (strictly_after, bound) = (true, group.name.to_string());
-            if filter
-                .mask
-                .as_ref()
-                .is_none_or(|m| m.matches(group.name.as_str()))
-            {
+            if filter.mask.as_ref().is_none_or(|m| m.matches(group.name.as_str())) {
                 items.push(group);
                 if items.len() > limit {
                     break;
@@ -133,9 +118,7 @@ pub(super) fn delete(c: &mut Connection, site: SiteId, name: &GroupName) -> Resu
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let group = get(&tx, site, name)?.ok_or_else(|| GeoDbError::not_found("group", name))?;
     if group.is_moving() {
-        return Err(GeoDbError::Conflict(ConflictKind::GroupMoving {
-            group: name.to_string(),
-        }));
+        return Err(GeoDbError::Conflict(ConflictKind::GroupMoving { group: name.to_string() }));
     }
     tx.prepare_cached("DELETE FROM user_groups WHERE site_id = ?1 AND name = ?2")?
         .execute(params![site.to_string(), name.as_str()])?;

@@ -2,9 +2,7 @@
 //! API tokens. Plain upserts and reads; nothing here is conditional.
 
 use chrono::{DateTime, Utc};
-use domain::{
-    ProxyDestStat, Setting, SettingName, SettingScope, SiteId, SiteReachability, TokenRecord,
-};
+use domain::{ProxyDestStat, Setting, SettingName, SettingScope, SiteId, SiteReachability, TokenRecord};
 use rusqlite::{Connection, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -56,12 +54,7 @@ pub(super) fn read_stats(
     )?;
     // Sorted by the model's own orders (Protocol's is not its text's), as the CQL backend does.
     stats.sort_by(|a, b| {
-        (a.window_start, a.backend_id, a.protocol, &a.proxy).cmp(&(
-            b.window_start,
-            b.backend_id,
-            b.protocol,
-            &b.proxy,
-        ))
+        (a.window_start, a.backend_id, a.protocol, &a.proxy).cmp(&(b.window_start, b.backend_id, b.protocol, &b.proxy))
     });
     Ok(stats)
 }
@@ -76,11 +69,7 @@ pub(super) fn put_setting(c: &Connection, s: &Setting) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn get_setting(
-    c: &Connection,
-    scope: SettingScope,
-    name: &SettingName,
-) -> Result<Option<Setting>> {
+pub(super) fn get_setting(c: &Connection, scope: SettingScope, name: &SettingName) -> Result<Option<Setting>> {
     let (kind, id) = rows::scope_key(scope);
     rows::first(
         c,
@@ -92,16 +81,10 @@ pub(super) fn get_setting(
     )
 }
 
-pub(super) fn delete_setting(
-    c: &Connection,
-    scope: SettingScope,
-    name: &SettingName,
-) -> Result<bool> {
+pub(super) fn delete_setting(c: &Connection, scope: SettingScope, name: &SettingName) -> Result<bool> {
     let (kind, id) = rows::scope_key(scope);
     let deleted = c
-        .prepare_cached(
-            "DELETE FROM cluster_settings WHERE scope_kind = ?1 AND scope_id = ?2 AND name = ?3",
-        )?
+        .prepare_cached("DELETE FROM cluster_settings WHERE scope_kind = ?1 AND scope_id = ?2 AND name = ?3")?
         .execute(params![kind, id, name.as_str()])?;
     Ok(deleted > 0)
 }
@@ -140,7 +123,12 @@ pub(super) fn put_reachability(c: &Connection, r: &SiteReachability) -> Result<(
          ON CONFLICT (src_site_id, dest_site_id) DO UPDATE
          SET reachable = excluded.reachable, updated_at = excluded.updated_at",
     )?
-    .execute(params![r.src_site_id.to_string(), r.dest_site_id.to_string(), r.reachable, rows::millis(r.updated_at)])?;
+    .execute(params![
+        r.src_site_id.to_string(),
+        r.dest_site_id.to_string(),
+        r.reachable,
+        rows::millis(r.updated_at)
+    ])?;
     Ok(())
 }
 
@@ -167,14 +155,7 @@ pub(super) fn insert_token(c: &Connection, t: &TokenRecord) -> Result<()> {
         .prepare_cached("INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
         .and_then(|mut s| s.execute(params![id, t.name, t.role.as_str(), t.secret_hash, rows::millis(t.created_at)]));
     // The hash is a secret's digest: report the token's id, never the hash.
-    insert_unique(
-        result,
-        "token",
-        &[
-            ("api_tokens.id", &id),
-            ("api_tokens.secret_hash", "with this secret hash"),
-        ],
-    )
+    insert_unique(result, "token", &[("api_tokens.id", &id), ("api_tokens.secret_hash", "with this secret hash")])
 }
 
 pub(super) fn find_token(c: &Connection, secret_hash: &str) -> Result<Option<TokenRecord>> {
@@ -187,17 +168,10 @@ pub(super) fn find_token(c: &Connection, secret_hash: &str) -> Result<Option<Tok
 }
 
 pub(super) fn list_tokens(c: &Connection) -> Result<Vec<TokenRecord>> {
-    rows::all(
-        c,
-        &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id"),
-        [],
-        rows::token,
-    )
+    rows::all(c, &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id"), [], rows::token)
 }
 
 pub(super) fn delete_token(c: &Connection, id: Uuid) -> Result<bool> {
-    let deleted = c
-        .prepare_cached("DELETE FROM api_tokens WHERE id = ?1")?
-        .execute([id.to_string()])?;
+    let deleted = c.prepare_cached("DELETE FROM api_tokens WHERE id = ?1")?.execute([id.to_string()])?;
     Ok(deleted > 0)
 }

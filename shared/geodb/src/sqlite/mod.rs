@@ -36,9 +36,7 @@ pub struct SqliteGeoDb {
 
 impl fmt::Debug for SqliteGeoDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteGeoDb")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("SqliteGeoDb").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
@@ -46,18 +44,11 @@ impl SqliteGeoDb {
     /// Opens (creating if needed) and migrates the database file. `Unavailable` when the file
     /// cannot be opened or stays locked beyond the busy timeout.
     pub async fn open(options: SqliteOptions) -> Result<Self> {
-        let SqliteOptions {
-            path,
-            busy_timeout,
-            pool_size,
-        } = options;
+        let SqliteOptions { path, busy_timeout, pool_size } = options;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| {
-                GeoDbError::Unavailable(format!(
-                    "cannot create directory {}: {e}",
-                    parent.display()
-                ))
-            })?;
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| GeoDbError::Unavailable(format!("cannot create directory {}: {e}", parent.display())))?;
         }
         let open_path = path.clone();
         let (conn, applied) = tokio::task::spawn_blocking(move || {

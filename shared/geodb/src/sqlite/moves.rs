@@ -24,19 +24,9 @@ pub(super) fn start(
             "UPDATE user_groups SET alt_backend_id = ?4, moving = ?5
              WHERE site_id = ?1 AND name = ?2 AND moving IS NULL AND backend_id = ?3",
         )?
-        .execute(params![
-            site.to_string(),
-            name.as_str(),
-            expected.to_string(),
-            destination.to_string(),
-            marker
-        ])?;
+        .execute(params![site.to_string(), name.as_str(), expected.to_string(), destination.to_string(), marker])?;
     outcome(tx, site, name, changed, |g| {
-        Ok(if g.is_moving() {
-            MoveRefusal::AlreadyMoving
-        } else {
-            MoveRefusal::NotOnExpectedBackend
-        })
+        Ok(if g.is_moving() { MoveRefusal::AlreadyMoving } else { MoveRefusal::NotOnExpectedBackend })
     })
 }
 
@@ -59,12 +49,7 @@ pub(super) fn finish(
     outcome(tx, site, name, changed, |g| marker_refusal(g, marker))
 }
 
-pub(super) fn abort(
-    c: &mut Connection,
-    site: SiteId,
-    name: &GroupName,
-    marker: &str,
-) -> Result<MoveOutcome> {
+pub(super) fn abort(c: &mut Connection, site: SiteId, name: &GroupName, marker: &str) -> Result<MoveOutcome> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let changed = tx
         .prepare_cached(
@@ -80,10 +65,7 @@ fn marker_refusal(group: &UserGroup, marker: &str) -> Result<MoveRefusal> {
         None => Ok(MoveRefusal::NotMoving),
         Some(m) if m != marker => Ok(MoveRefusal::MarkerMismatch),
         // Moving under this marker but without a destination: finish has nowhere to go.
-        Some(_) => Err(GeoDbError::corrupt(format!(
-            "group {} is moving without a destination",
-            group.name
-        ))),
+        Some(_) => Err(GeoDbError::corrupt(format!("group {} is moving without a destination", group.name))),
     }
 }
 
@@ -97,17 +79,9 @@ fn outcome(
     let current = groups::get(&tx, site, name)?;
     tx.commit()?;
     match (changed, current) {
-        (0, None) => Ok(MoveOutcome::Refused {
-            reason: MoveRefusal::GroupNotFound,
-            current: None,
-        }),
-        (0, Some(group)) => Ok(MoveOutcome::Refused {
-            reason: refusal(&group)?,
-            current: Some(group),
-        }),
+        (0, None) => Ok(MoveOutcome::Refused { reason: MoveRefusal::GroupNotFound, current: None }),
+        (0, Some(group)) => Ok(MoveOutcome::Refused { reason: refusal(&group)?, current: Some(group) }),
         (_, Some(group)) => Ok(MoveOutcome::Applied(group)),
-        (_, None) => Err(GeoDbError::Internal(format!(
-            "group {name} vanished inside its own transaction"
-        ))),
+        (_, None) => Err(GeoDbError::Internal(format!("group {name} vanished inside its own transaction"))),
     }
 }

@@ -22,18 +22,8 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    pub(super) fn new(
-        path: PathBuf,
-        busy_timeout: Duration,
-        size: usize,
-        first: Connection,
-    ) -> Self {
-        Self {
-            path,
-            busy_timeout,
-            idle: Mutex::new(vec![first]),
-            permits: Semaphore::new(size.max(1)),
-        }
+    pub(super) fn new(path: PathBuf, busy_timeout: Duration, size: usize, first: Connection) -> Self {
+        Self { path, busy_timeout, idle: Mutex::new(vec![first]), permits: Semaphore::new(size.max(1)) }
     }
 
     /// Runs `f` on a pooled connection on a blocking thread.
@@ -42,11 +32,8 @@ impl Pool {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| GeoDbError::Unavailable("sqlite pool is closed".into()))?;
+        let _permit =
+            self.permits.acquire().await.map_err(|_| GeoDbError::Unavailable("sqlite pool is closed".into()))?;
         let idle = self.take_idle();
         let (path, busy_timeout) = (self.path.clone(), self.busy_timeout);
         let task = tokio::task::spawn_blocking(move || {
@@ -57,33 +44,23 @@ impl Pool {
             let result = f(&mut conn);
             Ok::<_, GeoDbError>((conn, result))
         });
-        let (conn, result) = task
-            .await
-            .map_err(|e| GeoDbError::Internal(format!("sqlite task failed: {e}")))??;
+        let (conn, result) = task.await.map_err(|e| GeoDbError::Internal(format!("sqlite task failed: {e}")))??;
         // A connection left inside a transaction would leak its locks into the next caller.
         if conn.is_autocommit() {
-            self.idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(conn);
+            self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(conn);
         }
         result
     }
 
     fn take_idle(&self) -> Option<Connection> {
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop()
+        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop()
     }
 }
 
 /// Opens and configures one connection. `journal_mode` is a property of the file and set once
 /// by `open`; the settings here are per connection.
 pub(super) fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(busy_timeout)?;
     // WAL with synchronous=NORMAL stays consistent after a crash; only the last commits before a

@@ -7,8 +7,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use domain::{
-    Backend, BackendId, LoadFactor, ProxyDestStat, Setting, SettingScope, Site, SiteId,
-    SiteReachability, Tag, TagId, TokenRecord, User, UserGroup,
+    Backend, BackendId, LoadFactor, ProxyDestStat, Setting, SettingScope, Site, SiteId, SiteReachability, Tag, TagId,
+    TokenRecord, User, UserGroup,
 };
 use rusqlite::{Connection, Params, Row};
 use uuid::Uuid;
@@ -18,8 +18,10 @@ use crate::error::{GeoDbError, Result};
 pub(super) const TAG_COLUMNS: &str = "id, name";
 pub(super) const SITE_COLUMNS: &str = "id, name, tag_id, load_balancer, status";
 pub(super) const BACKEND_COLUMNS: &str = "id, site_id, host, status, load_factor";
-pub(super) const GROUP_COLUMNS: &str = "site_id, name, backend_id, alt_backend_id, moving, sticky_users, sticky_backend, last_moved_at";
-pub(super) const USER_COLUMNS: &str = "name, site_id, group_name, failover_group, moving_site_id, moving_group, moving_failover_group";
+pub(super) const GROUP_COLUMNS: &str =
+    "site_id, name, backend_id, alt_backend_id, moving, sticky_users, sticky_backend, last_moved_at";
+pub(super) const USER_COLUMNS: &str =
+    "name, site_id, group_name, failover_group, moving_site_id, moving_group, moving_failover_group";
 pub(super) const STAT_COLUMNS: &str =
     "site_id, proxy, backend_id, protocol, window_start, window_secs, successes, failures";
 pub(super) const SETTING_COLUMNS: &str = "scope_kind, scope_id, name, value";
@@ -27,12 +29,7 @@ pub(super) const REACHABILITY_COLUMNS: &str = "src_site_id, dest_site_id, reacha
 pub(super) const TOKEN_COLUMNS: &str = "id, name, role, secret_hash, created_at";
 
 /// All rows of a query, each mapped by `map`.
-pub(super) fn all<T>(
-    conn: &Connection,
-    sql: &str,
-    params: impl Params,
-    map: fn(&Row) -> Result<T>,
-) -> Result<Vec<T>> {
+pub(super) fn all<T>(conn: &Connection, sql: &str, params: impl Params, map: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params)?;
     let mut out = Vec::new();
@@ -77,24 +74,18 @@ where
     T::Err: Display,
 {
     let value: Option<String> = row.get(idx)?;
-    value
-        .map(|v| v.parse().map_err(|e| corrupt(row, idx, &v, e)))
-        .transpose()
+    value.map(|v| v.parse().map_err(|e| corrupt(row, idx, &v, e))).transpose()
 }
 
 fn time(row: &Row, idx: usize) -> Result<DateTime<Utc>> {
     let ms: i64 = row.get(idx)?;
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| corrupt(row, idx, &ms, "timestamp out of range"))
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(row, idx, &ms, "timestamp out of range"))
 }
 
 fn time_opt(row: &Row, idx: usize) -> Result<Option<DateTime<Utc>>> {
     let ms: Option<i64> = row.get(idx)?;
-    ms.map(|ms| {
-        DateTime::from_timestamp_millis(ms)
-            .ok_or_else(|| corrupt(row, idx, &ms, "timestamp out of range"))
-    })
-    .transpose()
+    ms.map(|ms| DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(row, idx, &ms, "timestamp out of range")))
+        .transpose()
 }
 
 fn unsigned<T: TryFrom<i64>>(row: &Row, idx: usize) -> Result<T> {
@@ -108,10 +99,7 @@ fn corrupt(row: &Row, idx: usize, value: &dyn std::fmt::Debug, e: impl Display) 
 }
 
 pub(super) fn tag(row: &Row) -> Result<Tag> {
-    Ok(Tag {
-        id: TagId(parse::<Uuid>(row, 0)?),
-        name: parse(row, 1)?,
-    })
+    Ok(Tag { id: TagId(parse::<Uuid>(row, 0)?), name: parse(row, 1)? })
 }
 
 pub(super) fn site(row: &Row) -> Result<Site> {
@@ -153,11 +141,7 @@ pub(super) fn user(row: &Row) -> Result<User> {
     Ok(User {
         name: parse(row, 0)?,
         site_id: SiteId(parse(row, 1)?),
-        group: if group.is_empty() {
-            None
-        } else {
-            Some(group.parse().map_err(|e| corrupt(row, 2, &group, e))?)
-        },
+        group: if group.is_empty() { None } else { Some(group.parse().map_err(|e| corrupt(row, 2, &group, e))?) },
         failover_group: parse_opt(row, 3)?,
         moving_site_id: parse_opt::<Uuid>(row, 4)?.map(SiteId),
         moving_group: parse_opt(row, 5)?,
@@ -196,11 +180,7 @@ pub(super) fn setting(row: &Row) -> Result<Setting> {
         "backend" => SettingScope::Backend(BackendId(parse(row, 1)?)),
         _ => return Err(corrupt(row, 0, &kind, "unknown scope")),
     };
-    Ok(Setting {
-        scope,
-        name: parse(row, 2)?,
-        value: row.get(3)?,
-    })
+    Ok(Setting { scope, name: parse(row, 2)?, value: row.get(3)? })
 }
 
 pub(super) fn reachability(row: &Row) -> Result<SiteReachability> {

@@ -22,11 +22,7 @@ const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrati
 pub(super) fn migrate(conn: &mut Connection) -> Result<Vec<i64>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(CREATE_MIGRATIONS_TABLE)?;
-    let current: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
+    let current: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
         // An older binary must not write into a schema it does not know.
         return Err(GeoDbError::Internal(format!(

@@ -22,38 +22,19 @@ pub(super) fn insert(c: &Connection, site: &Site) -> Result<()> {
                 site.status.as_str(),
             ])
         });
-    insert_unique(
-        result,
-        "site",
-        &[("sites.name", site.name.as_str()), ("sites.id", &id)],
-    )
+    insert_unique(result, "site", &[("sites.name", site.name.as_str()), ("sites.id", &id)])
 }
 
 pub(super) fn get(c: &Connection, id: SiteId) -> Result<Option<Site>> {
-    rows::first(
-        c,
-        &format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"),
-        [id.to_string()],
-        rows::site,
-    )
+    rows::first(c, &format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"), [id.to_string()], rows::site)
 }
 
 pub(super) fn get_by_name(c: &Connection, name: &SiteName) -> Result<Option<Site>> {
-    rows::first(
-        c,
-        &format!("SELECT {SITE_COLUMNS} FROM sites WHERE name = ?1"),
-        [name.as_str()],
-        rows::site,
-    )
+    rows::first(c, &format!("SELECT {SITE_COLUMNS} FROM sites WHERE name = ?1"), [name.as_str()], rows::site)
 }
 
 pub(super) fn list(c: &Connection) -> Result<Vec<Site>> {
-    rows::all(
-        c,
-        &format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY name"),
-        [],
-        rows::site,
-    )
+    rows::all(c, &format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY name"), [], rows::site)
 }
 
 pub(super) fn update(c: &mut Connection, id: SiteId, update: &SiteUpdate) -> Result<Site> {
@@ -99,17 +80,12 @@ pub(super) fn delete(c: &mut Connection, id: SiteId) -> Result<()> {
         return Err(GeoDbError::not_found("site", id));
     }
     let id = id.to_string();
-    let backends: i64 = tx
-        .prepare_cached("SELECT COUNT(*) FROM backends WHERE site_id = ?1")?
-        .query_row([&id], |r| r.get(0))?;
-    let has_users: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE site_id = ?1)")?
-        .query_row([&id], |r| r.get(0))?;
+    let backends: i64 =
+        tx.prepare_cached("SELECT COUNT(*) FROM backends WHERE site_id = ?1")?.query_row([&id], |r| r.get(0))?;
+    let has_users: bool =
+        tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE site_id = ?1)")?.query_row([&id], |r| r.get(0))?;
     if backends > 0 || has_users {
-        return Err(GeoDbError::Conflict(ConflictKind::SiteNotEmpty {
-            backends: backends.unsigned_abs(),
-            has_users,
-        }));
+        return Err(GeoDbError::Conflict(ConflictKind::SiteNotEmpty { backends: backends.unsigned_abs(), has_users }));
     }
     for sql in [
         "DELETE FROM sites WHERE id = ?1",

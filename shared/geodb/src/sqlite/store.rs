@@ -4,17 +4,15 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    Backend, BackendId, GroupName, HostName, ProxyDestStat, Setting, SettingName, SettingScope,
-    Site, SiteId, SiteName, SiteReachability, Tag, TagId, TagName, TokenRecord, User, UserGroup,
-    UserName,
+    Backend, BackendId, GroupName, HostName, ProxyDestStat, Setting, SettingName, SettingScope, Site, SiteId, SiteName,
+    SiteReachability, Tag, TagId, TagName, TokenRecord, User, UserGroup, UserName,
 };
 use uuid::Uuid;
 
 use super::{SqliteGeoDb, backends, groups, misc, moves, sites, tags, users};
 use crate::error::{GeoDbError, Result};
 use crate::store::{
-    BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, Page, PageRequest, SiteUpdate,
-    UserFilter,
+    BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, Page, PageRequest, SiteUpdate, UserFilter,
 };
 
 #[async_trait]
@@ -25,9 +23,7 @@ impl GeoDb for SqliteGeoDb {
 
     async fn ping(&self) -> Result<()> {
         // Reads a table, so a database locked by another process fails the ping.
-        self.pool
-            .run(|c| Ok(c.query_row("SELECT COUNT(*) FROM schema_migrations", [], |_| Ok(()))?))
-            .await
+        self.pool.run(|c| Ok(c.query_row("SELECT COUNT(*) FROM schema_migrations", [], |_| Ok(()))?)).await
     }
 
     async fn insert_tag(&self, tag: &Tag) -> Result<()> {
@@ -83,18 +79,14 @@ impl GeoDb for SqliteGeoDb {
     }
     async fn get_backend_by_host(&self, host: &HostName) -> Result<Option<Backend>> {
         let host = host.clone();
-        self.pool
-            .run(move |c| backends::get_by_host(c, &host))
-            .await
+        self.pool.run(move |c| backends::get_by_host(c, &host)).await
     }
     async fn list_backends(&self, site: Option<SiteId>) -> Result<Vec<Backend>> {
         self.pool.run(move |c| backends::list(c, site)).await
     }
     async fn update_backend(&self, id: BackendId, update: &BackendUpdate) -> Result<Backend> {
         let update = update.clone();
-        self.pool
-            .run(move |c| backends::update(c, id, &update))
-            .await
+        self.pool.run(move |c| backends::update(c, id, &update)).await
     }
     async fn delete_backend(&self, id: BackendId) -> Result<()> {
         self.pool.run(move |c| backends::delete(c, id)).await
@@ -108,27 +100,13 @@ impl GeoDb for SqliteGeoDb {
         let name = name.clone();
         self.pool.run(move |c| groups::get(c, site, &name)).await
     }
-    async fn list_groups(
-        &self,
-        site: SiteId,
-        filter: &GroupFilter,
-        page: &PageRequest,
-    ) -> Result<Page<UserGroup>> {
+    async fn list_groups(&self, site: SiteId, filter: &GroupFilter, page: &PageRequest) -> Result<Page<UserGroup>> {
         let (filter, page) = (filter.clone(), page.clone());
-        self.pool
-            .run(move |c| groups::list(c, site, &filter, &page))
-            .await
+        self.pool.run(move |c| groups::list(c, site, &filter, &page)).await
     }
-    async fn update_group_flags(
-        &self,
-        site: SiteId,
-        name: &GroupName,
-        flags: &GroupFlags,
-    ) -> Result<UserGroup> {
+    async fn update_group_flags(&self, site: SiteId, name: &GroupName, flags: &GroupFlags) -> Result<UserGroup> {
         let (name, flags) = (name.clone(), flags.clone());
-        self.pool
-            .run(move |c| groups::update_flags(c, site, &name, &flags))
-            .await
+        self.pool.run(move |c| groups::update_flags(c, site, &name, &flags)).await
     }
     async fn delete_group(&self, site: SiteId, name: &GroupName) -> Result<()> {
         let name = name.clone();
@@ -144,14 +122,10 @@ impl GeoDb for SqliteGeoDb {
     ) -> Result<MoveOutcome> {
         if marker.is_empty() {
             // An empty marker would read as "not moving" to the CQL backend.
-            return Err(GeoDbError::Internal(
-                "a move marker must not be empty".into(),
-            ));
+            return Err(GeoDbError::Internal("a move marker must not be empty".into()));
         }
         let (name, marker) = (name.clone(), marker.to_owned());
-        self.pool
-            .run(move |c| moves::start(c, site, &name, expected_backend, destination, &marker))
-            .await
+        self.pool.run(move |c| moves::start(c, site, &name, expected_backend, destination, &marker)).await
     }
     async fn finish_group_move(
         &self,
@@ -161,20 +135,11 @@ impl GeoDb for SqliteGeoDb {
         at: DateTime<Utc>,
     ) -> Result<MoveOutcome> {
         let (name, marker) = (name.clone(), marker.to_owned());
-        self.pool
-            .run(move |c| moves::finish(c, site, &name, &marker, at))
-            .await
+        self.pool.run(move |c| moves::finish(c, site, &name, &marker, at)).await
     }
-    async fn abort_group_move(
-        &self,
-        site: SiteId,
-        name: &GroupName,
-        marker: &str,
-    ) -> Result<MoveOutcome> {
+    async fn abort_group_move(&self, site: SiteId, name: &GroupName, marker: &str) -> Result<MoveOutcome> {
         let (name, marker) = (name.clone(), marker.to_owned());
-        self.pool
-            .run(move |c| moves::abort(c, site, &name, &marker))
-            .await
+        self.pool.run(move |c| moves::abort(c, site, &name, &marker)).await
     }
 
     async fn insert_user(&self, user: &User) -> Result<bool> {
@@ -185,16 +150,9 @@ impl GeoDb for SqliteGeoDb {
         let name = name.clone();
         self.pool.run(move |c| users::get(c, &name)).await
     }
-    async fn list_users(
-        &self,
-        site: SiteId,
-        filter: &UserFilter,
-        page: &PageRequest,
-    ) -> Result<Page<User>> {
+    async fn list_users(&self, site: SiteId, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
         let (filter, page) = (filter.clone(), page.clone());
-        self.pool
-            .run(move |c| users::list(c, site, &filter, &page))
-            .await
+        self.pool.run(move |c| users::list(c, site, &filter, &page)).await
     }
     async fn delete_user(&self, name: &UserName) -> Result<bool> {
         let name = name.clone();
@@ -202,45 +160,28 @@ impl GeoDb for SqliteGeoDb {
     }
     async fn set_user_group(&self, name: &UserName, group: Option<&GroupName>) -> Result<()> {
         let (name, group) = (name.clone(), group.cloned());
-        self.pool
-            .run(move |c| users::set_group(c, &name, group.as_ref()))
-            .await
+        self.pool.run(move |c| users::set_group(c, &name, group.as_ref())).await
     }
 
     async fn upsert_stats(&self, rows: &[ProxyDestStat]) -> Result<()> {
         let rows = rows.to_vec();
         self.pool.run(move |c| misc::upsert_stats(c, &rows)).await
     }
-    async fn read_stats(
-        &self,
-        site: SiteId,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<ProxyDestStat>> {
-        self.pool
-            .run(move |c| misc::read_stats(c, site, since, until))
-            .await
+    async fn read_stats(&self, site: SiteId, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<ProxyDestStat>> {
+        self.pool.run(move |c| misc::read_stats(c, site, since, until)).await
     }
 
     async fn put_setting(&self, setting: &Setting) -> Result<()> {
         let setting = setting.clone();
         self.pool.run(move |c| misc::put_setting(c, &setting)).await
     }
-    async fn get_setting(
-        &self,
-        scope: SettingScope,
-        name: &SettingName,
-    ) -> Result<Option<Setting>> {
+    async fn get_setting(&self, scope: SettingScope, name: &SettingName) -> Result<Option<Setting>> {
         let name = name.clone();
-        self.pool
-            .run(move |c| misc::get_setting(c, scope, &name))
-            .await
+        self.pool.run(move |c| misc::get_setting(c, scope, &name)).await
     }
     async fn delete_setting(&self, scope: SettingScope, name: &SettingName) -> Result<bool> {
         let name = name.clone();
-        self.pool
-            .run(move |c| misc::delete_setting(c, scope, &name))
-            .await
+        self.pool.run(move |c| misc::delete_setting(c, scope, &name)).await
     }
     async fn list_settings(&self, scope: Option<SettingScope>) -> Result<Vec<Setting>> {
         self.pool.run(move |c| misc::list_settings(c, scope)).await
@@ -248,18 +189,10 @@ impl GeoDb for SqliteGeoDb {
 
     async fn put_site_reachability(&self, row: &SiteReachability) -> Result<()> {
         let row = row.clone();
-        self.pool
-            .run(move |c| misc::put_reachability(c, &row))
-            .await
+        self.pool.run(move |c| misc::put_reachability(c, &row)).await
     }
-    async fn list_site_reachability(
-        &self,
-        src: Option<SiteId>,
-        dest: Option<SiteId>,
-    ) -> Result<Vec<SiteReachability>> {
-        self.pool
-            .run(move |c| misc::list_reachability(c, src, dest))
-            .await
+    async fn list_site_reachability(&self, src: Option<SiteId>, dest: Option<SiteId>) -> Result<Vec<SiteReachability>> {
+        self.pool.run(move |c| misc::list_reachability(c, src, dest)).await
     }
 
     async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
@@ -268,9 +201,7 @@ impl GeoDb for SqliteGeoDb {
     }
     async fn find_token(&self, secret_hash: &str) -> Result<Option<TokenRecord>> {
         let secret_hash = secret_hash.to_owned();
-        self.pool
-            .run(move |c| misc::find_token(c, &secret_hash))
-            .await
+        self.pool.run(move |c| misc::find_token(c, &secret_hash)).await
     }
     async fn list_tokens(&self) -> Result<Vec<TokenRecord>> {
         self.pool.run(|c| misc::list_tokens(c)).await

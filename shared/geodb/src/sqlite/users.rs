@@ -30,20 +30,10 @@ pub(super) fn insert(c: &Connection, u: &User) -> Result<bool> {
 }
 
 pub(super) fn get(c: &Connection, name: &UserName) -> Result<Option<User>> {
-    rows::first(
-        c,
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"),
-        [name.as_str()],
-        rows::user,
-    )
+    rows::first(c, &format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"), [name.as_str()], rows::user)
 }
 
-pub(super) fn list(
-    c: &Connection,
-    site: SiteId,
-    filter: &UserFilter,
-    page: &PageRequest,
-) -> Result<Page<User>> {
+pub(super) fn list(c: &Connection, site: SiteId, filter: &UserFilter, page: &PageRequest) -> Result<Page<User>> {
     let limit = page.limit.clamp(1, PageRequest::MAX_LIMIT) as usize;
     // No user has an empty name, so ('', '') is below every row.
     let (after_group, after_name) = match &page.cursor {
@@ -85,9 +75,7 @@ pub(super) fn list(
     };
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
-        items.last().map(|u| {
-            cursor::encode(&[u.group.as_ref().map_or("", |g| g.as_str()), u.name.as_str()])
-        })
+        items.last().map(|u| cursor::encode(&[u.group.as_ref().map_or("", |g| g.as_str()), u.name.as_str()]))
     } else {
         None
     };
@@ -95,9 +83,7 @@ pub(super) fn list(
 }
 
 pub(super) fn delete(c: &Connection, name: &UserName) -> Result<bool> {
-    let deleted = c
-        .prepare_cached("DELETE FROM users WHERE name = ?1")?
-        .execute([name.as_str()])?;
+    let deleted = c.prepare_cached("DELETE FROM users WHERE name = ?1")?.execute([name.as_str()])?;
     Ok(deleted > 0)
 }
 

@@ -1,19 +1,17 @@
 //! The GeoDB conformance suite: one set of behavioural cases every backend must pass, expanded
 //! into tests by `conformance_suite!` in each backend's test binary. Cases speak only the
 //! `GeoDb` trait and `geodb::ops`, never a backend's internals, and never sleep to synchronise.
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a failed unwrap is a failed test"
-)]
+#![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use domain::settings::DEFAULT_GROUP_COUNT;
 use domain::{
-    Backend, BackendId, BackendStatus, GroupName, HostName, LoadFactor, SettingName, Site, SiteId,
-    SiteName, TagName, UserGroup, UserName,
+    Backend, BackendId, BackendStatus, GroupName, HostName, LoadFactor, Setting, SettingName, SettingScope, Site,
+    SiteId, SiteName, TagName, User, UserGroup, UserName,
 };
-use geodb::GeoDb;
+use geodb::{GeoDb, GroupFilter, PageRequest, UserFilter};
 
 /// `assert!(matches!(..))` that prints the value on failure.
 macro_rules! assert_matches {
@@ -29,13 +27,17 @@ macro_rules! assert_matches {
     };
 }
 
+pub mod assign;
 pub mod backends;
 pub mod basics;
+pub mod features;
 pub mod groups;
 pub mod moves;
-pub mod ops;
+pub mod paging;
+pub mod races;
 pub mod reachability;
 pub mod settings;
+pub mod site_init;
 pub mod sites;
 pub mod stats;
 pub mod tags;
@@ -49,10 +51,7 @@ pub struct TestDb {
     /// pool / session.
     pub other: Arc<dyn GeoDb>,
     /// Keeps temp files etc. alive for the test's duration.
-    #[allow(
-        dead_code,
-        reason = "held, never read: dropping it removes the namespace"
-    )]
+    #[allow(dead_code, reason = "held, never read: dropping it removes the namespace")]
     pub guard: Box<dyn std::any::Any + Send>,
 }
 
@@ -71,21 +70,24 @@ macro_rules! conformance_suite {
             tags { crud_and_sorting, rename_and_conflicts, in_use_cannot_be_deleted }
             sites { crud_and_sorting, updates, delete_refused_while_not_empty, delete_removes_dependent_rows }
             backends { crud_and_sorting, duplicate_host_and_unknown_site, updates, delete_refused_while_in_use }
-            groups {
-                insert_get_and_flags, delete_refused_while_moving, paging_with_mask_backend_and_limit,
-                pages_are_exact_when_the_count_divides_the_limit, invalid_cursors_are_refused
+            groups { insert_get_and_flags, delete_refused_while_moving }
+            paging {
+                paging_with_mask_backend_and_limit, pages_are_exact_when_the_count_divides_the_limit,
+                invalid_cursors_are_refused
             }
-            moves { lifecycle, refusals, racing_starts_have_one_winner, racing_finish_and_abort_have_one_winner }
+            moves { lifecycle, refusals }
+            races { racing_starts_have_one_winner, racing_finish_and_abort_have_one_winner }
             users { crud_and_group_changes, listing_puts_unassigned_first, paging_ten_thousand_assigned_users }
             stats { upsert_replaces_and_reads_the_window }
-            settings { specificity, list_delete_and_order, feature_states, default_group_count }
+            settings { specificity, list_delete_and_order }
+            features { feature_states, default_group_count }
             reachability { put_and_filter }
             tokens { crud_and_order }
-            ops {
+            site_init {
                 init_spreads_groups_by_load_factor, init_without_destination_is_refused,
-                init_update_refused_while_moving, init_update_resizes_and_unassigns, assign_user_concurrently,
-                assign_user_keeps_existing_groups, assign_user_without_destination
+                init_update_refused_while_moving, init_update_resizes_and_unassigns
             }
+            assign { assign_user_concurrently, assign_user_keeps_existing_groups, assign_user_without_destination }
         );
     };
     (@areas $($area:ident { $($case:ident),* $(,)? })*) => {
@@ -147,18 +149,8 @@ pub async fn add_site(db: &dyn GeoDb, name: &str) -> Site {
     site
 }
 
-pub async fn add_backend(
-    db: &dyn GeoDb,
-    site: SiteId,
-    name: &str,
-    status: BackendStatus,
-    load: i64,
-) -> Backend {
-    let backend = Backend {
-        status,
-        load_factor: LoadFactor::new(load).unwrap(),
-        ..Backend::new(site, host(name))
-    };
+pub async fn add_backend(db: &dyn GeoDb, site: SiteId, name: &str, status: BackendStatus, load: i64) -> Backend {
+    let backend = Backend { status, load_factor: LoadFactor::new(load).unwrap(), ..Backend::new(site, host(name)) };
     db.insert_backend(&backend).await.unwrap();
     backend
 }
@@ -172,4 +164,28 @@ pub async fn add_group(db: &dyn GeoDb, site: SiteId, name: &str, backend: Backen
     let g = UserGroup::new(site, group(name), backend);
     assert!(db.insert_group(&g).await.unwrap());
     g
+}
+
+pub async fn set_group_count(db: &dyn GeoDb, site: SiteId, count: u32) {
+    let setting =
+        Setting { scope: SettingScope::Site(site), name: setting_name(DEFAULT_GROUP_COUNT), value: count.to_string() };
+    db.put_setting(&setting).await.unwrap();
+}
+
+pub async fn group_names(db: &dyn GeoDb, site: SiteId) -> Vec<String> {
+    let page = db.list_groups(site, &GroupFilter::default(), &PageRequest::first(1000)).await.unwrap();
+    assert!(page.next_cursor.is_none());
+    page.items.into_iter().map(|g| g.name.to_string()).collect()
+}
+
+pub async fn users_of(db: &dyn GeoDb, site: SiteId) -> Vec<User> {
+    let page = db.list_users(site, &UserFilter::default(), &PageRequest::first(1000)).await.unwrap();
+    assert!(page.next_cursor.is_none());
+    page.items
+}
+
+pub fn default_names(count: u32) -> Vec<String> {
+    let mut names: Vec<String> = (1..=count).map(|n| GroupName::default_n(n).to_string()).collect();
+    names.sort();
+    names
 }

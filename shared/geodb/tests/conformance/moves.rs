@@ -1,11 +1,8 @@
-//! The group move protocol's conditional writes: one start wins, only the owner's marker
-//! finishes or aborts, and every refusal says why.
+//! The group move protocol's conditional writes: the whole protocol from one
+//! start to a finish or abort; only the owner's marker finishes, and every refusal says why.
 
-use std::sync::Arc;
-
-use domain::{BackendId, GroupName, SiteId};
-use geodb::{GeoDb, MoveOutcome, MoveRefusal};
-use tokio::sync::Barrier;
+use domain::SiteId;
+use geodb::{MoveOutcome, MoveRefusal};
 
 use super::{TestDb, add_group, add_online_backend, add_site, group, now};
 
@@ -16,115 +13,41 @@ pub async fn lifecycle(t: &TestDb) {
     let b2 = add_online_backend(db, site.id, "b2.example").await;
     let g = add_group(db, site.id, "default-1", b1.id).await;
 
-    let started = db
-        .start_group_move(site.id, &g.name, b1.id, b2.id, "job-1")
-        .await
-        .unwrap();
-    let MoveOutcome::Applied(moving) = started else {
-        panic!("start refused: {started:?}")
-    };
+    let started = db.start_group_move(site.id, &g.name, b1.id, b2.id, "job-1").await.unwrap();
+    let MoveOutcome::Applied(moving) = started else { panic!("start refused: {started:?}") };
     assert_eq!(moving.backend_id, b1.id);
     assert_eq!(moving.alt_backend_id, Some(b2.id));
     assert_eq!(moving.moving.as_deref(), Some("job-1"));
-    assert_eq!(
-        t.other.get_group(site.id, &g.name).await.unwrap(),
-        Some(moving.clone())
-    );
+    assert_eq!(t.other.get_group(site.id, &g.name).await.unwrap(), Some(moving.clone()));
 
-    let again = t
-        .other
-        .start_group_move(site.id, &g.name, b1.id, b2.id, "job-2")
-        .await
-        .unwrap();
-    assert_eq!(
-        again,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::AlreadyMoving,
-            current: Some(moving.clone())
-        }
-    );
-    let wrong = db
-        .finish_group_move(site.id, &g.name, "job-2", now())
-        .await
-        .unwrap();
-    assert_eq!(
-        wrong,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::MarkerMismatch,
-            current: Some(moving.clone())
-        }
-    );
-    let wrong = db
-        .abort_group_move(site.id, &g.name, "job-2")
-        .await
-        .unwrap();
-    assert_eq!(
-        wrong,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::MarkerMismatch,
-            current: Some(moving.clone())
-        }
-    );
+    let again = t.other.start_group_move(site.id, &g.name, b1.id, b2.id, "job-2").await.unwrap();
+    assert_eq!(again, MoveOutcome::Refused { reason: MoveRefusal::AlreadyMoving, current: Some(moving.clone()) });
+    let wrong = db.finish_group_move(site.id, &g.name, "job-2", now()).await.unwrap();
+    assert_eq!(wrong, MoveOutcome::Refused { reason: MoveRefusal::MarkerMismatch, current: Some(moving.clone()) });
+    let wrong = db.abort_group_move(site.id, &g.name, "job-2").await.unwrap();
+    assert_eq!(wrong, MoveOutcome::Refused { reason: MoveRefusal::MarkerMismatch, current: Some(moving.clone()) });
 
     let at = now();
-    let finished = t
-        .other
-        .finish_group_move(site.id, &g.name, "job-1", at)
-        .await
-        .unwrap();
-    let MoveOutcome::Applied(moved) = finished else {
-        panic!("finish refused: {finished:?}")
-    };
+    let finished = t.other.finish_group_move(site.id, &g.name, "job-1", at).await.unwrap();
+    let MoveOutcome::Applied(moved) = finished else { panic!("finish refused: {finished:?}") };
     assert_eq!(moved.backend_id, b2.id);
     assert_eq!(moved.alt_backend_id, Some(b1.id));
     assert_eq!(moved.moving, None);
     assert_eq!(moved.last_moved_at, Some(at));
-    assert_eq!(
-        db.get_group(site.id, &g.name).await.unwrap(),
-        Some(moved.clone())
-    );
+    assert_eq!(db.get_group(site.id, &g.name).await.unwrap(), Some(moved.clone()));
     // Repeating the finish is refused and changes nothing.
-    let repeat = db
-        .finish_group_move(site.id, &g.name, "job-1", now())
-        .await
-        .unwrap();
-    assert_eq!(
-        repeat,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::NotMoving,
-            current: Some(moved.clone())
-        }
-    );
+    let repeat = db.finish_group_move(site.id, &g.name, "job-1", now()).await.unwrap();
+    assert_eq!(repeat, MoveOutcome::Refused { reason: MoveRefusal::NotMoving, current: Some(moved.clone()) });
 
     // A finished group can move again; an aborted move leaves it where it was.
-    let back = db
-        .start_group_move(site.id, &g.name, b2.id, b1.id, "job-3")
-        .await
-        .unwrap();
+    let back = db.start_group_move(site.id, &g.name, b2.id, b1.id, "job-3").await.unwrap();
     assert_matches!(back, MoveOutcome::Applied(g) if g.alt_backend_id == Some(b1.id) && g.backend_id == b2.id);
-    let aborted = db
-        .abort_group_move(site.id, &g.name, "job-3")
-        .await
-        .unwrap();
-    let MoveOutcome::Applied(aborted) = aborted else {
-        panic!("abort refused: {aborted:?}")
-    };
-    assert_eq!(
-        (aborted.backend_id, aborted.alt_backend_id, aborted.moving),
-        (b2.id, None, None)
-    );
+    let aborted = db.abort_group_move(site.id, &g.name, "job-3").await.unwrap();
+    let MoveOutcome::Applied(aborted) = aborted else { panic!("abort refused: {aborted:?}") };
+    assert_eq!((aborted.backend_id, aborted.alt_backend_id, aborted.moving), (b2.id, None, None));
     assert_eq!(aborted.last_moved_at, Some(at));
-    let repeat = db
-        .abort_group_move(site.id, &g.name, "job-3")
-        .await
-        .unwrap();
-    assert_matches!(
-        repeat,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::NotMoving,
-            current: Some(_)
-        }
-    );
+    let repeat = db.abort_group_move(site.id, &g.name, "job-3").await.unwrap();
+    assert_matches!(repeat, MoveOutcome::Refused { reason: MoveRefusal::NotMoving, current: Some(_) });
 }
 
 pub async fn refusals(t: &TestDb) {
@@ -135,205 +58,20 @@ pub async fn refusals(t: &TestDb) {
     let g = add_group(db, site.id, "default-1", b1.id).await;
     let unknown = group("unknown");
 
-    let r = db
-        .start_group_move(site.id, &unknown, b1.id, b2.id, "m")
-        .await
-        .unwrap();
-    assert_eq!(
-        r,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::GroupNotFound,
-            current: None
-        }
-    );
-    let r = db
-        .start_group_move(SiteId::random(), &g.name, b1.id, b2.id, "m")
-        .await
-        .unwrap();
-    assert_eq!(
-        r,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::GroupNotFound,
-            current: None
-        }
-    );
-    let r = db
-        .finish_group_move(site.id, &unknown, "m", now())
-        .await
-        .unwrap();
-    assert_eq!(
-        r,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::GroupNotFound,
-            current: None
-        }
-    );
+    let r = db.start_group_move(site.id, &unknown, b1.id, b2.id, "m").await.unwrap();
+    assert_eq!(r, MoveOutcome::Refused { reason: MoveRefusal::GroupNotFound, current: None });
+    let r = db.start_group_move(SiteId::random(), &g.name, b1.id, b2.id, "m").await.unwrap();
+    assert_eq!(r, MoveOutcome::Refused { reason: MoveRefusal::GroupNotFound, current: None });
+    let r = db.finish_group_move(site.id, &unknown, "m", now()).await.unwrap();
+    assert_eq!(r, MoveOutcome::Refused { reason: MoveRefusal::GroupNotFound, current: None });
     let r = db.abort_group_move(site.id, &unknown, "m").await.unwrap();
-    assert_eq!(
-        r,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::GroupNotFound,
-            current: None
-        }
-    );
+    assert_eq!(r, MoveOutcome::Refused { reason: MoveRefusal::GroupNotFound, current: None });
 
-    let r = db
-        .start_group_move(site.id, &g.name, b2.id, b1.id, "m")
-        .await
-        .unwrap();
-    assert_eq!(
-        r,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::NotOnExpectedBackend,
-            current: Some(g.clone())
-        }
-    );
-    let r = db
-        .finish_group_move(site.id, &g.name, "m", now())
-        .await
-        .unwrap();
-    assert_eq!(
-        r,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::NotMoving,
-            current: Some(g.clone())
-        }
-    );
+    let r = db.start_group_move(site.id, &g.name, b2.id, b1.id, "m").await.unwrap();
+    assert_eq!(r, MoveOutcome::Refused { reason: MoveRefusal::NotOnExpectedBackend, current: Some(g.clone()) });
+    let r = db.finish_group_move(site.id, &g.name, "m", now()).await.unwrap();
+    assert_eq!(r, MoveOutcome::Refused { reason: MoveRefusal::NotMoving, current: Some(g.clone()) });
     let r = db.abort_group_move(site.id, &g.name, "m").await.unwrap();
-    assert_eq!(
-        r,
-        MoveOutcome::Refused {
-            reason: MoveRefusal::NotMoving,
-            current: Some(g.clone())
-        }
-    );
+    assert_eq!(r, MoveOutcome::Refused { reason: MoveRefusal::NotMoving, current: Some(g.clone()) });
     assert_eq!(db.get_group(site.id, &g.name).await.unwrap(), Some(g));
-}
-
-/// Runs `a` and `b` as two tasks released at the same moment.
-async fn race<A, B, T>(a: A, b: B) -> (T, T)
-where
-    A: Future<Output = T> + Send + 'static,
-    B: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    let barrier = Arc::new(Barrier::new(2));
-    let (ba, bb) = (barrier.clone(), barrier);
-    let ta = tokio::spawn(async move {
-        ba.wait().await;
-        a.await
-    });
-    let tb = tokio::spawn(async move {
-        bb.wait().await;
-        b.await
-    });
-    (ta.await.unwrap(), tb.await.unwrap())
-}
-
-pub async fn racing_starts_have_one_winner(t: &TestDb) {
-    let db = &*t.db;
-    let site = add_site(db, "one").await;
-    let b1 = add_online_backend(db, site.id, "b1.example").await;
-    let b2 = add_online_backend(db, site.id, "b2.example").await;
-    let b3 = add_online_backend(db, site.id, "b3.example").await;
-    for n in 1..=50 {
-        let name = GroupName::default_n(n);
-        add_group(db, site.id, name.as_str(), b1.id).await;
-        let start = |h: Arc<dyn GeoDb>, dest: BackendId, marker: String| {
-            let name = name.clone();
-            async move {
-                h.start_group_move(site.id, &name, b1.id, dest, &marker)
-                    .await
-                    .unwrap()
-            }
-        };
-        let (x, y) = race(
-            start(t.db.clone(), b2.id, format!("x-{n}")),
-            start(t.other.clone(), b3.id, format!("y-{n}")),
-        )
-        .await;
-        let (winner, loser) = match (&x, &y) {
-            (MoveOutcome::Applied(w), MoveOutcome::Refused { .. }) => (w.clone(), y),
-            (MoveOutcome::Refused { .. }, MoveOutcome::Applied(w)) => (w.clone(), x),
-            _ => panic!("round {n}: expected exactly one winner, got {x:?} and {y:?}"),
-        };
-        let MoveOutcome::Refused { reason, current } = loser else {
-            unreachable!()
-        };
-        assert!(
-            matches!(
-                reason,
-                MoveRefusal::AlreadyMoving | MoveRefusal::NotOnExpectedBackend
-            ),
-            "{reason:?}"
-        );
-        assert_eq!(
-            current.as_ref(),
-            Some(&winner),
-            "round {n}: the loser sees the winner's move"
-        );
-        let stored = db.get_group(site.id, &name).await.unwrap().unwrap();
-        assert_eq!(stored, winner);
-        let marker = stored.moving.unwrap();
-        let expected_dest = if marker.starts_with('x') {
-            b2.id
-        } else {
-            b3.id
-        };
-        assert_eq!(stored.alt_backend_id, Some(expected_dest));
-    }
-}
-
-pub async fn racing_finish_and_abort_have_one_winner(t: &TestDb) {
-    let db = &*t.db;
-    let site = add_site(db, "one").await;
-    let b1 = add_online_backend(db, site.id, "b1.example").await;
-    let b2 = add_online_backend(db, site.id, "b2.example").await;
-    for n in 1..=20 {
-        let name = GroupName::default_n(n);
-        add_group(db, site.id, name.as_str(), b1.id).await;
-        let marker = format!("m-{n}");
-        assert_matches!(
-            db.start_group_move(site.id, &name, b1.id, b2.id, &marker)
-                .await
-                .unwrap(),
-            MoveOutcome::Applied(_)
-        );
-        let (h1, h2) = (t.db.clone(), t.other.clone());
-        let (n1, n2, m1, m2) = (name.clone(), name.clone(), marker.clone(), marker);
-        let (finish, abort) = race(
-            async move {
-                h1.finish_group_move(site.id, &n1, &m1, now())
-                    .await
-                    .unwrap()
-            },
-            async move { h2.abort_group_move(site.id, &n2, &m2).await.unwrap() },
-        )
-        .await;
-        let stored = db.get_group(site.id, &name).await.unwrap().unwrap();
-        assert_eq!(stored.moving, None);
-        match (&finish, &abort) {
-            (
-                MoveOutcome::Applied(_),
-                MoveOutcome::Refused {
-                    reason: MoveRefusal::NotMoving,
-                    ..
-                },
-            ) => {
-                assert_eq!(stored.backend_id, b2.id);
-            }
-            (
-                MoveOutcome::Refused {
-                    reason: MoveRefusal::NotMoving,
-                    ..
-                },
-                MoveOutcome::Applied(_),
-            ) => {
-                assert_eq!((stored.backend_id, stored.alt_backend_id), (b1.id, None));
-            }
-            _ => panic!(
-                "round {n}: expected exactly one of finish/abort, got {finish:?} and {abort:?}"
-            ),
-        }
-    }
 }

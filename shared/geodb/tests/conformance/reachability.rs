@@ -20,11 +20,7 @@ pub async fn put_and_filter(t: &TestDb) {
     for r in [row(&a, &b, true), row(&a, &c, false), row(&b, &a, true)] {
         db.put_site_reachability(&r).await.unwrap();
     }
-    let replaced = SiteReachability {
-        reachable: false,
-        updated_at: at + Duration::seconds(30),
-        ..row(&a, &b, true)
-    };
+    let replaced = SiteReachability { reachable: false, updated_at: at + Duration::seconds(30), ..row(&a, &b, true) };
     t.other.put_site_reachability(&replaced).await.unwrap();
 
     let mut all = vec![replaced.clone(), row(&a, &c, false), row(&b, &a, true)];
@@ -32,33 +28,9 @@ pub async fn put_and_filter(t: &TestDb) {
     assert_eq!(db.list_site_reachability(None, None).await.unwrap(), all);
     let mut from_a = vec![replaced.clone(), row(&a, &c, false)];
     from_a.sort_by_key(|r| r.dest_site_id);
-    assert_eq!(
-        t.other
-            .list_site_reachability(Some(a.id), None)
-            .await
-            .unwrap(),
-        from_a
-    );
-    assert_eq!(
-        db.list_site_reachability(None, Some(a.id)).await.unwrap(),
-        vec![row(&b, &a, true)]
-    );
-    assert_eq!(
-        db.list_site_reachability(Some(a.id), Some(c.id))
-            .await
-            .unwrap(),
-        vec![row(&a, &c, false)]
-    );
-    assert!(
-        db.list_site_reachability(Some(c.id), None)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        db.list_site_reachability(Some(b.id), Some(c.id))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(t.other.list_site_reachability(Some(a.id), None).await.unwrap(), from_a);
+    assert_eq!(db.list_site_reachability(None, Some(a.id)).await.unwrap(), vec![row(&b, &a, true)]);
+    assert_eq!(db.list_site_reachability(Some(a.id), Some(c.id)).await.unwrap(), vec![row(&a, &c, false)]);
+    assert!(db.list_site_reachability(Some(c.id), None).await.unwrap().is_empty());
+    assert!(db.list_site_reachability(Some(b.id), Some(c.id)).await.unwrap().is_empty());
 }

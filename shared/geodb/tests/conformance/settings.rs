@@ -1,18 +1,13 @@
-//! Cluster settings: point reads, listing order, and through `ops` the most specific value,
-//! feature switches and the default group count.
+//! Cluster settings: point reads, replacement, listing order, and through `ops` the most
+//! specific value for a (site, backend).
 
-use domain::settings::{DEFAULT_GROUP_COUNT, DEFAULT_GROUP_COUNT_FALLBACK};
-use domain::{BackendId, Feature, FeatureState, Setting, SettingScope, SiteId};
-use geodb::{GeoDbError, ops};
+use domain::{BackendId, Setting, SettingScope, SiteId};
+use geodb::ops;
 
 use super::{TestDb, add_online_backend, add_site, setting_name};
 
 fn setting(scope: SettingScope, name: &str, value: &str) -> Setting {
-    Setting {
-        scope,
-        name: setting_name(name),
-        value: value.to_owned(),
-    }
+    Setting { scope, name: setting_name(name), value: value.to_owned() }
 }
 
 pub async fn specificity(t: &TestDb) {
@@ -24,122 +19,37 @@ pub async fn specificity(t: &TestDb) {
     let name = setting_name("HOST_FAILURE_RATIO");
     let effective = |site: Option<SiteId>, backend: Option<BackendId>| {
         let (db, name) = (t.other.clone(), name.clone());
-        async move {
-            ops::effective_setting(&*db, site, backend, &name)
-                .await
-                .unwrap()
-                .map(|s| s.value)
-        }
+        async move { ops::effective_setting(&*db, site, backend, &name).await.unwrap().map(|s| s.value) }
     };
 
     assert_eq!(effective(Some(site.id), Some(backend.id)).await, None);
-    db.put_setting(&setting(SettingScope::Global, "HOST_FAILURE_RATIO", "0.1"))
-        .await
-        .unwrap();
-    db.put_setting(&setting(
-        SettingScope::Site(other_site.id),
-        "HOST_FAILURE_RATIO",
-        "other-site",
-    ))
-    .await
-    .unwrap();
-    db.put_setting(&setting(
-        SettingScope::Backend(other_backend.id),
-        "HOST_FAILURE_RATIO",
-        "other-b",
-    ))
-    .await
-    .unwrap();
-    db.put_setting(&setting(SettingScope::Site(site.id), "UNRELATED", "x"))
-        .await
-        .unwrap();
+    db.put_setting(&setting(SettingScope::Global, "HOST_FAILURE_RATIO", "0.1")).await.unwrap();
+    db.put_setting(&setting(SettingScope::Site(other_site.id), "HOST_FAILURE_RATIO", "other-site")).await.unwrap();
+    db.put_setting(&setting(SettingScope::Backend(other_backend.id), "HOST_FAILURE_RATIO", "other-b")).await.unwrap();
+    db.put_setting(&setting(SettingScope::Site(site.id), "UNRELATED", "x")).await.unwrap();
     assert_eq!(effective(None, None).await.as_deref(), Some("0.1"));
-    assert_eq!(
-        effective(Some(site.id), Some(backend.id)).await.as_deref(),
-        Some("0.1")
-    );
+    assert_eq!(effective(Some(site.id), Some(backend.id)).await.as_deref(), Some("0.1"));
 
-    db.put_setting(&setting(
-        SettingScope::Site(site.id),
-        "HOST_FAILURE_RATIO",
-        "0.2",
-    ))
-    .await
-    .unwrap();
+    db.put_setting(&setting(SettingScope::Site(site.id), "HOST_FAILURE_RATIO", "0.2")).await.unwrap();
     assert_eq!(effective(Some(site.id), None).await.as_deref(), Some("0.2"));
-    assert_eq!(
-        effective(Some(site.id), Some(backend.id)).await.as_deref(),
-        Some("0.2")
-    );
-    db.put_setting(&setting(
-        SettingScope::Backend(backend.id),
-        "HOST_FAILURE_RATIO",
-        "0.3",
-    ))
-    .await
-    .unwrap();
-    assert_eq!(
-        effective(Some(site.id), Some(backend.id)).await.as_deref(),
-        Some("0.3")
-    );
+    assert_eq!(effective(Some(site.id), Some(backend.id)).await.as_deref(), Some("0.2"));
+    db.put_setting(&setting(SettingScope::Backend(backend.id), "HOST_FAILURE_RATIO", "0.3")).await.unwrap();
+    assert_eq!(effective(Some(site.id), Some(backend.id)).await.as_deref(), Some("0.3"));
     assert_eq!(effective(Some(site.id), None).await.as_deref(), Some("0.2"));
-    assert_eq!(
-        effective(Some(other_site.id), None).await.as_deref(),
-        Some("other-site")
-    );
-    assert_eq!(
-        effective(Some(SiteId::random()), Some(BackendId::random()))
-            .await
-            .as_deref(),
-        Some("0.1")
-    );
-    assert_eq!(
-        effective(None, Some(backend.id)).await.as_deref(),
-        Some("0.3")
-    );
+    assert_eq!(effective(Some(other_site.id), None).await.as_deref(), Some("other-site"));
+    assert_eq!(effective(Some(SiteId::random()), Some(BackendId::random())).await.as_deref(), Some("0.1"));
+    assert_eq!(effective(None, Some(backend.id)).await.as_deref(), Some("0.3"));
 
     // The effective setting is the stored row, scope included.
-    let row = ops::effective_setting(db, Some(site.id), Some(backend.id), &name)
-        .await
-        .unwrap();
-    assert_eq!(
-        row,
-        Some(setting(
-            SettingScope::Backend(backend.id),
-            "HOST_FAILURE_RATIO",
-            "0.3"
-        ))
-    );
+    let row = ops::effective_setting(db, Some(site.id), Some(backend.id), &name).await.unwrap();
+    assert_eq!(row, Some(setting(SettingScope::Backend(backend.id), "HOST_FAILURE_RATIO", "0.3")));
 
-    assert!(
-        db.delete_setting(SettingScope::Backend(backend.id), &name)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !db.delete_setting(SettingScope::Backend(backend.id), &name)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        effective(Some(site.id), Some(backend.id)).await.as_deref(),
-        Some("0.2")
-    );
-    assert!(
-        t.other
-            .delete_setting(SettingScope::Site(site.id), &name)
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        effective(Some(site.id), Some(backend.id)).await.as_deref(),
-        Some("0.1")
-    );
-    assert!(
-        db.delete_setting(SettingScope::Global, &name)
-            .await
-            .unwrap()
-    );
+    assert!(db.delete_setting(SettingScope::Backend(backend.id), &name).await.unwrap());
+    assert!(!db.delete_setting(SettingScope::Backend(backend.id), &name).await.unwrap());
+    assert_eq!(effective(Some(site.id), Some(backend.id)).await.as_deref(), Some("0.2"));
+    assert!(t.other.delete_setting(SettingScope::Site(site.id), &name).await.unwrap());
+    assert_eq!(effective(Some(site.id), Some(backend.id)).await.as_deref(), Some("0.1"));
+    assert!(db.delete_setting(SettingScope::Global, &name).await.unwrap());
     assert_eq!(effective(Some(site.id), Some(backend.id)).await, None);
 }
 
@@ -163,174 +73,18 @@ pub async fn list_delete_and_order(t: &TestDb) {
     let mut expected = rows.clone();
     expected.sort_by(|a, b| (a.scope, &a.name).cmp(&(b.scope, &b.name)));
     assert_eq!(t.other.list_settings(None).await.unwrap(), expected);
-    assert_eq!(
-        db.list_settings(Some(SettingScope::Site(s1)))
-            .await
-            .unwrap(),
-        vec![rows[5].clone(), rows[1].clone()]
-    );
-    assert_eq!(
-        db.list_settings(Some(SettingScope::Global)).await.unwrap(),
-        vec![rows[6].clone(), rows[2].clone()]
-    );
-    assert!(
-        db.list_settings(Some(SettingScope::Site(SiteId::random())))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(db.list_settings(Some(SettingScope::Site(s1))).await.unwrap(), vec![rows[5].clone(), rows[1].clone()]);
+    assert_eq!(db.list_settings(Some(SettingScope::Global)).await.unwrap(), vec![rows[6].clone(), rows[2].clone()]);
+    assert!(db.list_settings(Some(SettingScope::Site(SiteId::random()))).await.unwrap().is_empty());
 
     // A put replaces the value of the same (scope, name).
     let replaced = setting(SettingScope::Site(s1), "z", "changed");
     t.other.put_setting(&replaced).await.unwrap();
-    assert_eq!(
-        db.get_setting(SettingScope::Site(s1), &setting_name("z"))
-            .await
-            .unwrap(),
-        Some(replaced)
-    );
+    assert_eq!(db.get_setting(SettingScope::Site(s1), &setting_name("z")).await.unwrap(), Some(replaced));
     assert_eq!(db.list_settings(None).await.unwrap().len(), rows.len());
-    assert_eq!(
-        db.get_setting(SettingScope::Site(s2), &setting_name("z"))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(db.get_setting(SettingScope::Site(s2), &setting_name("z")).await.unwrap(), None);
 
-    assert!(
-        db.delete_setting(SettingScope::Global, &setting_name("m"))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !db.delete_setting(SettingScope::Global, &setting_name("m"))
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        db.list_settings(Some(SettingScope::Global)).await.unwrap(),
-        vec![rows[6].clone()]
-    );
-}
-
-pub async fn feature_states(t: &TestDb) {
-    let db = &*t.db;
-    let site = add_site(db, "one").await;
-    let other_site = add_site(db, "two").await;
-    for feature in Feature::ALL {
-        assert_eq!(
-            ops::feature_state(db, site.id, feature).await.unwrap(),
-            FeatureState::Off
-        );
-    }
-    ops::set_feature_state(db, site.id, Feature::LoadBalancing, FeatureState::Dryrun)
-        .await
-        .unwrap();
-    assert_eq!(
-        ops::feature_state(&*t.other, site.id, Feature::LoadBalancing)
-            .await
-            .unwrap(),
-        FeatureState::Dryrun
-    );
-    ops::set_feature_state(&*t.other, site.id, Feature::LoadBalancing, FeatureState::On)
-        .await
-        .unwrap();
-    assert_eq!(
-        ops::feature_state(db, site.id, Feature::LoadBalancing)
-            .await
-            .unwrap(),
-        FeatureState::On
-    );
-    assert_eq!(
-        ops::feature_state(db, other_site.id, Feature::LoadBalancing)
-            .await
-            .unwrap(),
-        FeatureState::Off
-    );
-    assert_eq!(
-        ops::feature_state(db, site.id, Feature::Autoscaling)
-            .await
-            .unwrap(),
-        FeatureState::Off
-    );
-    // Stored at site scope under the feature's setting name.
-    let stored = db
-        .get_setting(
-            SettingScope::Site(site.id),
-            &Feature::LoadBalancing.setting_name(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(stored.map(|s| s.value), Some("on".to_owned()));
-    // A global row is not a site's switch.
-    db.put_setting(&Setting {
-        scope: SettingScope::Global,
-        name: Feature::SiteFailover.setting_name(),
-        value: "on".into(),
-    })
-    .await
-    .unwrap();
-    assert_eq!(
-        ops::feature_state(db, site.id, Feature::SiteFailover)
-            .await
-            .unwrap(),
-        FeatureState::Off
-    );
-
-    let bad = Setting {
-        scope: SettingScope::Site(site.id),
-        name: Feature::Autoscaling.setting_name(),
-        value: "maybe".into(),
-    };
-    db.put_setting(&bad).await.unwrap();
-    assert_matches!(
-        ops::feature_state(db, site.id, Feature::Autoscaling).await,
-        Err(GeoDbError::Corrupt(_))
-    );
-}
-
-pub async fn default_group_count(t: &TestDb) {
-    let db = &*t.db;
-    let site = add_site(db, "one").await;
-    let other_site = add_site(db, "two").await;
-    assert_eq!(
-        ops::default_group_count(db, site.id).await.unwrap(),
-        DEFAULT_GROUP_COUNT_FALLBACK
-    );
-    db.put_setting(&setting(SettingScope::Global, DEFAULT_GROUP_COUNT, "10"))
-        .await
-        .unwrap();
-    assert_eq!(ops::default_group_count(db, site.id).await.unwrap(), 10);
-    db.put_setting(&setting(
-        SettingScope::Site(site.id),
-        DEFAULT_GROUP_COUNT,
-        "5",
-    ))
-    .await
-    .unwrap();
-    assert_eq!(
-        ops::default_group_count(&*t.other, site.id).await.unwrap(),
-        5
-    );
-    assert_eq!(
-        ops::default_group_count(db, other_site.id).await.unwrap(),
-        10
-    );
-    for bad in ["0", "many", "-3"] {
-        db.put_setting(&setting(
-            SettingScope::Site(site.id),
-            DEFAULT_GROUP_COUNT,
-            bad,
-        ))
-        .await
-        .unwrap();
-        assert_matches!(
-            ops::default_group_count(db, site.id).await,
-            Err(GeoDbError::Corrupt(_))
-        );
-    }
-    assert_eq!(
-        ops::default_group_count(db, other_site.id).await.unwrap(),
-        10
-    );
+    assert!(db.delete_setting(SettingScope::Global, &setting_name("m")).await.unwrap());
+    assert!(!db.delete_setting(SettingScope::Global, &setting_name("m")).await.unwrap());
+    assert_eq!(db.list_settings(Some(SettingScope::Global)).await.unwrap(), vec![rows[6].clone()]);
 }

@@ -3,14 +3,12 @@
 
 use chrono::Duration;
 use domain::{
-    BackendId, Protocol, ProxyDestStat, Setting, SettingScope, Site, SiteId, SiteReachability,
-    SiteStatus, Tag, TagId, User, UserGroup,
+    BackendId, Protocol, ProxyDestStat, Setting, SettingScope, Site, SiteId, SiteReachability, SiteStatus, Tag, TagId,
+    User, UserGroup,
 };
 use geodb::{ConflictKind, GeoDbError, GroupFilter, PageRequest, SiteUpdate};
 
-use super::{
-    TestDb, add_online_backend, add_site, group, host, now, setting_name, site_name, tag_name, user,
-};
+use super::{TestDb, add_online_backend, add_site, group, host, now, setting_name, site_name, tag_name, user};
 
 pub async fn crud_and_sorting(t: &TestDb) {
     let db = &*t.db;
@@ -19,33 +17,15 @@ pub async fn crud_and_sorting(t: &TestDb) {
     let mike = add_site(db, "mike").await;
     assert_eq!(zulu.status, SiteStatus::Online);
     assert_eq!(db.get_site(alpha.id).await.unwrap(), Some(alpha.clone()));
-    assert_eq!(
-        db.get_site_by_name(&site_name("mike")).await.unwrap(),
-        Some(mike.clone())
-    );
+    assert_eq!(db.get_site_by_name(&site_name("mike")).await.unwrap(), Some(mike.clone()));
     assert_eq!(db.get_site(SiteId::random()).await.unwrap(), None);
-    assert_eq!(
-        db.get_site_by_name(&site_name("nowhere")).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        db.list_sites().await.unwrap(),
-        vec![alpha.clone(), mike.clone(), zulu.clone()]
-    );
+    assert_eq!(db.get_site_by_name(&site_name("nowhere")).await.unwrap(), None);
+    assert_eq!(db.list_sites().await.unwrap(), vec![alpha.clone(), mike.clone(), zulu.clone()]);
 
     let same_name = Site::new(site_name("alpha"));
-    assert_matches!(
-        db.insert_site(&same_name).await,
-        Err(GeoDbError::AlreadyExists { entity: "site", .. })
-    );
-    let same_id = Site {
-        id: zulu.id,
-        ..Site::new(site_name("yankee"))
-    };
-    assert_matches!(
-        t.other.insert_site(&same_id).await,
-        Err(GeoDbError::AlreadyExists { entity: "site", .. })
-    );
+    assert_matches!(db.insert_site(&same_name).await, Err(GeoDbError::AlreadyExists { entity: "site", .. }));
+    let same_id = Site { id: zulu.id, ..Site::new(site_name("yankee")) };
+    assert_matches!(t.other.insert_site(&same_id).await, Err(GeoDbError::AlreadyExists { entity: "site", .. }));
     assert_eq!(db.list_sites().await.unwrap().len(), 3);
 
     // Every field round-trips.
@@ -63,18 +43,10 @@ pub async fn updates(t: &TestDb) {
     let db = &*t.db;
     let site = add_site(db, "paris").await;
     add_site(db, "berlin").await;
-    let tag = Tag {
-        id: TagId::random(),
-        name: tag_name("eu"),
-    };
+    let tag = Tag { id: TagId::random(), name: tag_name("eu") };
     db.insert_tag(&tag).await.unwrap();
 
-    assert_eq!(
-        db.update_site(site.id, &SiteUpdate::default())
-            .await
-            .unwrap(),
-        site
-    );
+    assert_eq!(db.update_site(site.id, &SiteUpdate::default()).await.unwrap(), site);
     let updated = db
         .update_site(
             site.id,
@@ -94,67 +66,28 @@ pub async fn updates(t: &TestDb) {
         ..site.clone()
     };
     assert_eq!(updated, expected);
-    assert_eq!(
-        t.other.get_site(site.id).await.unwrap(),
-        Some(expected.clone())
-    );
+    assert_eq!(t.other.get_site(site.id).await.unwrap(), Some(expected.clone()));
 
     // Only the given fields change; Some(None) clears.
     let cleared = db
-        .update_site(
-            site.id,
-            &SiteUpdate {
-                load_balancer: Some(None),
-                tag: Some(None),
-                ..SiteUpdate::default()
-            },
-        )
+        .update_site(site.id, &SiteUpdate { load_balancer: Some(None), tag: Some(None), ..SiteUpdate::default() })
         .await
         .unwrap();
-    assert_eq!(
-        cleared,
-        Site {
-            load_balancer: None,
-            tag: None,
-            ..expected
-        }
-    );
+    assert_eq!(cleared, Site { load_balancer: None, tag: None, ..expected });
 
     let renamed = db
-        .update_site(
-            site.id,
-            &SiteUpdate {
-                name: Some(site_name("paris-2")),
-                ..SiteUpdate::default()
-            },
-        )
+        .update_site(site.id, &SiteUpdate { name: Some(site_name("paris-2")), ..SiteUpdate::default() })
         .await
         .unwrap();
     assert_eq!(renamed.name, site_name("paris-2"));
-    assert_eq!(
-        db.get_site_by_name(&site_name("paris-2"))
-            .await
-            .unwrap()
-            .map(|s| s.id),
-        Some(site.id)
-    );
-    assert_eq!(
-        db.get_site_by_name(&site_name("paris")).await.unwrap(),
-        None
-    );
+    assert_eq!(db.get_site_by_name(&site_name("paris-2")).await.unwrap().map(|s| s.id), Some(site.id));
+    assert_eq!(db.get_site_by_name(&site_name("paris")).await.unwrap(), None);
 
-    let taken = SiteUpdate {
-        name: Some(site_name("berlin")),
-        ..SiteUpdate::default()
-    };
-    assert_matches!(
-        db.update_site(site.id, &taken).await,
-        Err(GeoDbError::AlreadyExists { entity: "site", .. })
-    );
+    let taken = SiteUpdate { name: Some(site_name("berlin")), ..SiteUpdate::default() };
+    assert_matches!(db.update_site(site.id, &taken).await, Err(GeoDbError::AlreadyExists { entity: "site", .. }));
     assert_eq!(db.get_site(site.id).await.unwrap(), Some(renamed));
     assert_matches!(
-        db.update_site(SiteId::random(), &SiteUpdate::default())
-            .await,
+        db.update_site(SiteId::random(), &SiteUpdate::default()).await,
         Err(GeoDbError::NotFound { entity: "site", .. })
     );
 }
@@ -166,19 +99,13 @@ pub async fn delete_refused_while_not_empty(t: &TestDb) {
     add_online_backend(db, site.id, "b2.busy.example").await;
     assert_matches!(
         db.delete_site(site.id).await,
-        Err(GeoDbError::Conflict(ConflictKind::SiteNotEmpty {
-            backends: 2,
-            has_users: false
-        }))
+        Err(GeoDbError::Conflict(ConflictKind::SiteNotEmpty { backends: 2, has_users: false }))
     );
     let u = User::new(user("someone@busy.example"), site.id, group("default-1"));
     assert!(db.insert_user(&u).await.unwrap());
     assert_matches!(
         t.other.delete_site(site.id).await,
-        Err(GeoDbError::Conflict(ConflictKind::SiteNotEmpty {
-            backends: 2,
-            has_users: true
-        }))
+        Err(GeoDbError::Conflict(ConflictKind::SiteNotEmpty { backends: 2, has_users: true }))
     );
     for b in db.list_backends(Some(site.id)).await.unwrap() {
         db.delete_backend(b.id).await.unwrap();
@@ -187,19 +114,13 @@ pub async fn delete_refused_while_not_empty(t: &TestDb) {
     db.set_user_group(&u.name, None).await.unwrap();
     assert_matches!(
         db.delete_site(site.id).await,
-        Err(GeoDbError::Conflict(ConflictKind::SiteNotEmpty {
-            backends: 0,
-            has_users: true
-        }))
+        Err(GeoDbError::Conflict(ConflictKind::SiteNotEmpty { backends: 0, has_users: true }))
     );
     assert!(db.delete_user(&u.name).await.unwrap());
     db.delete_site(site.id).await.unwrap();
     assert_eq!(db.get_site(site.id).await.unwrap(), None);
     assert_eq!(db.get_backend(b1.id).await.unwrap(), None);
-    assert_matches!(
-        db.delete_site(site.id).await,
-        Err(GeoDbError::NotFound { entity: "site", .. })
-    );
+    assert_matches!(db.delete_site(site.id).await, Err(GeoDbError::NotFound { entity: "site", .. }));
 }
 
 pub async fn delete_removes_dependent_rows(t: &TestDb) {
@@ -207,32 +128,13 @@ pub async fn delete_removes_dependent_rows(t: &TestDb) {
     let doomed = add_site(db, "doomed").await;
     let kept = add_site(db, "kept").await;
     let name = setting_name("HOST_FAILURE_RATIO");
-    let put = |scope, value: &str| Setting {
-        scope,
-        name: name.clone(),
-        value: value.to_owned(),
-    };
-    db.put_setting(&put(SettingScope::Global, "0.5"))
-        .await
-        .unwrap();
-    db.put_setting(&put(SettingScope::Site(doomed.id), "0.6"))
-        .await
-        .unwrap();
-    db.put_setting(&put(SettingScope::Site(kept.id), "0.7"))
-        .await
-        .unwrap();
+    let put = |scope, value: &str| Setting { scope, name: name.clone(), value: value.to_owned() };
+    db.put_setting(&put(SettingScope::Global, "0.5")).await.unwrap();
+    db.put_setting(&put(SettingScope::Site(doomed.id), "0.6")).await.unwrap();
+    db.put_setting(&put(SettingScope::Site(kept.id), "0.7")).await.unwrap();
     let at = now();
-    for (src, dest) in [
-        (doomed.id, kept.id),
-        (kept.id, doomed.id),
-        (kept.id, kept.id),
-    ] {
-        let row = SiteReachability {
-            src_site_id: src,
-            dest_site_id: dest,
-            reachable: true,
-            updated_at: at,
-        };
+    for (src, dest) in [(doomed.id, kept.id), (kept.id, doomed.id), (kept.id, kept.id)] {
+        let row = SiteReachability { src_site_id: src, dest_site_id: dest, reachable: true, updated_at: at };
         db.put_site_reachability(&row).await.unwrap();
     }
     let stat = |site| ProxyDestStat {
@@ -246,65 +148,25 @@ pub async fn delete_removes_dependent_rows(t: &TestDb) {
         failures: 1,
     };
     let (doomed_stat, kept_stat) = (stat(doomed.id), stat(kept.id));
-    db.upsert_stats(&[doomed_stat, kept_stat.clone()])
-        .await
-        .unwrap();
+    db.upsert_stats(&[doomed_stat, kept_stat.clone()]).await.unwrap();
     // A stale group whose backend is already gone.
-    assert!(
-        db.insert_group(&UserGroup::new(
-            doomed.id,
-            group("stale"),
-            BackendId::random()
-        ))
-        .await
-        .unwrap()
-    );
+    assert!(db.insert_group(&UserGroup::new(doomed.id, group("stale"), BackendId::random())).await.unwrap());
 
     db.delete_site(doomed.id).await.unwrap();
 
     let settings = db.list_settings(None).await.unwrap();
-    assert_eq!(
-        settings,
-        vec![
-            put(SettingScope::Global, "0.5"),
-            put(SettingScope::Site(kept.id), "0.7")
-        ]
-    );
+    assert_eq!(settings, vec![put(SettingScope::Global, "0.5"), put(SettingScope::Site(kept.id), "0.7")]);
     let reach = db.list_site_reachability(None, None).await.unwrap();
     assert_eq!(reach.len(), 1);
-    assert_eq!(
-        (reach[0].src_site_id, reach[0].dest_site_id),
-        (kept.id, kept.id)
-    );
+    assert_eq!((reach[0].src_site_id, reach[0].dest_site_id), (kept.id, kept.id));
     let window = (at - Duration::minutes(1), at + Duration::minutes(1));
-    assert!(
-        db.read_stats(doomed.id, window.0, window.1)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        db.read_stats(kept.id, window.0, window.1).await.unwrap(),
-        vec![kept_stat]
-    );
-    let groups = db
-        .list_groups(doomed.id, &GroupFilter::default(), &PageRequest::first(10))
-        .await
-        .unwrap();
+    assert!(db.read_stats(doomed.id, window.0, window.1).await.unwrap().is_empty());
+    assert_eq!(db.read_stats(kept.id, window.0, window.1).await.unwrap(), vec![kept_stat]);
+    let groups = db.list_groups(doomed.id, &GroupFilter::default(), &PageRequest::first(10)).await.unwrap();
     assert!(groups.items.is_empty() && groups.next_cursor.is_none());
 
     // The site can be added again from scratch, with nothing left over.
     db.insert_site(&doomed).await.unwrap();
-    assert!(
-        db.list_settings(Some(SettingScope::Site(doomed.id)))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        db.list_site_reachability(Some(doomed.id), None)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(db.list_settings(Some(SettingScope::Site(doomed.id))).await.unwrap().is_empty());
+    assert!(db.list_site_reachability(Some(doomed.id), None).await.unwrap().is_empty());
 }
