@@ -15,11 +15,7 @@ use crate::settings::{self, *};
 use crate::url::GeoDbUrl;
 use crate::{Config, LogConfig, Service};
 
-pub(crate) fn load(
-    service: Service,
-    config_path: Option<&Path>,
-    env: &Env,
-) -> Result<Config, ConfigErrors> {
+pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> Result<Config, ConfigErrors> {
     let mut r = Resolver::new(service, config_path, env);
     let home_site = r.get(&CLUSTER_SITE);
     let geodb = geodb_options(&mut r);
@@ -34,27 +30,11 @@ pub(crate) fn load(
     }
     // With no errors every setting that has a default is present; this only guards against a
     // default that is missing from the table.
-    let (Some(geodb), Some(redis_url), Some(api_listen), Some(log)) =
-        (geodb, redis_url, api_listen, log)
-    else {
+    let (Some(geodb), Some(redis_url), Some(api_listen), Some(log)) = (geodb, redis_url, api_listen, log) else {
         let message = "a setting with a built-in default has none (a bug in controller-config)";
-        return Err(ConfigErrors(vec![ConfigError::new(
-            "configuration",
-            Origin::Default,
-            message,
-        )]));
+        return Err(ConfigErrors(vec![ConfigError::new("configuration", Origin::Default, message)]));
     };
-    Ok(Config {
-        service,
-        home_site,
-        geodb,
-        redis_url,
-        api_listen,
-        admin_token,
-        log,
-        config_file,
-        effective,
-    })
+    Ok(Config { service, home_site, geodb, redis_url, api_listen, admin_token, log, config_file, effective })
 }
 
 fn geodb_options(r: &mut Resolver<'_>) -> Option<ConnectOptions> {
@@ -67,11 +47,7 @@ fn geodb_options(r: &mut Resolver<'_>) -> Option<ConnectOptions> {
     let replication = r.get(&GEODB_CQL_REPLICATION).unwrap_or_default();
     let consistency = r.get(&GEODB_CQL_CONSISTENCY).unwrap_or_else(|| {
         // Within one DC a quorum is enough and cheaper; without a DC, a global quorum is safe.
-        let level = if local_dc.is_some() {
-            CqlConsistency::LocalQuorum
-        } else {
-            CqlConsistency::Quorum
-        };
+        let level = if local_dc.is_some() { CqlConsistency::LocalQuorum } else { CqlConsistency::Quorum };
         r.derived_default(&GEODB_CQL_CONSISTENCY.def, parse::consistency_name(level));
         level
     });
@@ -121,9 +97,7 @@ fn log_config(r: &mut Resolver<'_>, service: Service) -> Option<LogConfig> {
         let level = r.get(level_setting);
         let format = r.get(format_setting);
         if each == service {
-            current = level
-                .zip(format)
-                .map(|(level, format)| LogConfig { level, format });
+            current = level.zip(format).map(|(level, format)| LogConfig { level, format });
         }
     }
     current

@@ -18,33 +18,22 @@ impl Env {
         K: Into<String>,
         V: Into<String>,
     {
-        Self {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        }
+        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
     /// A snapshot of the process environment. Variables that are not valid UTF-8 are kept with
     /// replacement characters, so that a bad value is reported by validation instead of looking
     /// unset.
     pub fn from_process() -> Self {
-        Self::from_pairs(std::env::vars_os().map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        }))
+        Self::from_pairs(
+            std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())),
+        )
     }
 
     /// The variable's value; an empty (or blank) value counts as unset, because compose files
     /// pass `VAR: ${VAR:-}` for variables the operator did not set.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars
-            .get(key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        self.vars.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 }
 

@@ -45,16 +45,8 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(
-        setting: impl Into<String>,
-        origin: Origin,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            setting: setting.into(),
-            origin,
-            message: message.into(),
-        }
+    pub(crate) fn new(setting: impl Into<String>, origin: Origin, message: impl Into<String>) -> Self {
+        Self { setting: setting.into(), origin, message: message.into() }
     }
 }
 
@@ -64,11 +56,7 @@ impl ConfigError {
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
 fn lines(errors: &[ConfigError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }
 
 impl ConfigErrors {

@@ -36,13 +36,7 @@ pub enum Service {
 }
 
 impl Service {
-    pub const ALL: &'static [Service] = &[
-        Self::Api,
-        Self::Scheduler,
-        Self::Worker,
-        Self::Sim,
-        Self::Cli,
-    ];
+    pub const ALL: &'static [Service] = &[Self::Api, Self::Scheduler, Self::Worker, Self::Sim, Self::Cli];
 
     /// The binary's name, as operators see it in process lists and error messages.
     pub fn binary(self) -> &'static str {
@@ -94,19 +88,12 @@ pub const CONFIG_PATH_ENV: &str = "CONTROLLER_CONFIG";
 
 /// Loads the configuration of `service`. `config_path` is the service's `--config` argument,
 /// which wins over [`CONFIG_PATH_ENV`]; `env` is the environment (see [`Env::from_process`]).
-pub fn load(
-    service: Service,
-    config_path: Option<&Path>,
-    env: &Env,
-) -> Result<Config, ConfigErrors> {
+pub fn load(service: Service, config_path: Option<&Path>, env: &Env) -> Result<Config, ConfigErrors> {
     assemble::load(service, config_path, env)
 }
 
 /// [`load`] with the process environment; the only place this crate reads it.
-pub fn load_from_process(
-    service: Service,
-    config_path: Option<&Path>,
-) -> Result<Config, ConfigErrors> {
+pub fn load_from_process(service: Service, config_path: Option<&Path>) -> Result<Config, ConfigErrors> {
     load(service, config_path, &Env::from_process())
 }
 

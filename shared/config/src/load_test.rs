@@ -41,23 +41,11 @@ fn defaults_load_with_an_empty_environment() {
     assert_eq!(config.home_site, None);
     let db = sqlite(&config);
     assert_eq!(db.path, Path::new("./data/geodb.sqlite"));
-    assert_eq!(
-        (db.busy_timeout, db.pool_size),
-        (Duration::from_millis(5000), 4)
-    );
+    assert_eq!((db.busy_timeout, db.pool_size), (Duration::from_millis(5000), 4));
     assert_eq!(config.redis_url.expose(), "redis://127.0.0.1:6379");
-    assert_eq!(
-        config.api_listen,
-        "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
-    );
+    assert_eq!(config.api_listen, "127.0.0.1:8080".parse::<SocketAddr>().unwrap());
     assert!(config.admin_token.is_none());
-    assert_eq!(
-        config.log,
-        LogConfig {
-            level: "info".into(),
-            format: LogFormat::Text
-        }
-    );
+    assert_eq!(config.log, LogConfig { level: "info".into(), format: LogFormat::Text });
     assert_eq!(config.config_file, None);
 }
 
@@ -67,20 +55,11 @@ fn file_overrides_defaults_and_environment_overrides_file() {
         "api_listen = \"0.0.0.0:9000\"\ngeodb_sqlite_pool_size = 8\ncontroller_api_log_level = \"debug\"\n\
          controller_api_log_format = \"json\"\n",
     );
-    let env = env(&[
-        ("API_LISTEN", "127.0.0.1:9100"),
-        ("CONTROLLER_API_LOG_FORMAT", "text"),
-    ]);
+    let env = env(&[("API_LISTEN", "127.0.0.1:9100"), ("CONTROLLER_API_LOG_FORMAT", "text")]);
     let config = loaded(Service::Api, Some(file.path()), &env);
     assert_eq!(config.api_listen.port(), 9100, "environment beats file");
     assert_eq!(sqlite(&config).pool_size, 8, "file beats default");
-    assert_eq!(
-        config.log,
-        LogConfig {
-            level: "debug".into(),
-            format: LogFormat::Text
-        }
-    );
+    assert_eq!(config.log, LogConfig { level: "debug".into(), format: LogFormat::Text });
     assert_eq!(config.config_file.as_deref(), Some(file.path()));
 }
 
@@ -90,12 +69,7 @@ fn config_flag_wins_over_controller_config() {
     let from_env = toml_file("api_listen = \"127.0.0.1:2222\"\n");
     let env = env(&[("CONTROLLER_CONFIG", from_env.path().to_str().unwrap())]);
     assert_eq!(loaded(Service::Api, None, &env).api_listen.port(), 2222);
-    assert_eq!(
-        loaded(Service::Api, Some(flag.path()), &env)
-            .api_listen
-            .port(),
-        1111
-    );
+    assert_eq!(loaded(Service::Api, Some(flag.path()), &env).api_listen.port(), 1111);
 }
 
 #[test]
@@ -116,9 +90,7 @@ fn every_error_is_reported_at_once() {
         format!("geodb_ulr (file {f}): unknown setting; did you mean geodb_url?"),
         format!("REDIS_URL (file {f}): must be a string, integer or boolean"),
         "CLUSTER_SITE (not set): required by controller-scheduler".to_owned(),
-        format!(
-            "GEODB_URL (file {f}): must be sqlite://PATH or cql://host:port[,host:port]/keyspace"
-        ),
+        format!("GEODB_URL (file {f}): must be sqlite://PATH or cql://host:port[,host:port]/keyspace"),
         format!("GEODB_SQLITE_POOL_SIZE (file {f}): must be an integer from 1 to 64"),
         "GEODB_CQL_CONSISTENCY (environment): must be one of one, quorum, local_quorum".to_owned(),
         "REDIS_URL (environment): must be a redis://, rediss:// or unix:// URL".to_owned(),
@@ -128,45 +100,23 @@ fn every_error_is_reported_at_once() {
     ];
     let text = errors.to_string();
     for line in &expected {
-        assert!(
-            text.lines().any(|l| l.starts_with(line.as_str())),
-            "missing {line:?} in:\n{text}"
-        );
+        assert!(text.lines().any(|l| l.starts_with(line.as_str())), "missing {line:?} in:\n{text}");
     }
     assert_eq!(errors.len(), expected.len(), "{text}");
-    assert_eq!(
-        text.lines().count(),
-        expected.len(),
-        "one line per error:\n{text}"
-    );
-    assert!(
-        !text.contains("too-short"),
-        "values are never echoed:\n{text}"
-    );
+    assert_eq!(text.lines().count(), expected.len(), "one line per error:\n{text}");
+    assert!(!text.contains("too-short"), "values are never echoed:\n{text}");
 }
 
 #[test]
 fn unreadable_or_invalid_files_are_errors_too() {
-    let missing = load(
-        Service::Api,
-        Some(Path::new("/nonexistent/controller.toml")),
-        &Env::default(),
-    )
-    .unwrap_err();
-    assert!(
-        missing
-            .to_string()
-            .starts_with("--config (command line): cannot read /nonexistent/controller.toml")
-    );
+    let missing = load(Service::Api, Some(Path::new("/nonexistent/controller.toml")), &Env::default()).unwrap_err();
+    assert!(missing.to_string().starts_with("--config (command line): cannot read /nonexistent/controller.toml"));
 
     let broken = toml_file("api_listen = \"127.0.0.1:1\"\ngeodb_url = \n");
     let env = env(&[("API_LISTEN", "nope")]);
     let errors = load(Service::Api, Some(broken.path()), &env).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors}");
-    assert!(
-        errors.to_string().contains("not valid TOML at line 2"),
-        "{errors}"
-    );
+    assert!(errors.to_string().contains("not valid TOML at line 2"), "{errors}");
 }
 
 #[test]
@@ -174,22 +124,12 @@ fn cluster_site_is_required_by_the_scheduler_and_worker_only() {
     assert!(load(Service::Api, None, &Env::default()).is_ok());
     for service in [Service::Scheduler, Service::Worker] {
         let errors = load(service, None, &Env::default()).unwrap_err();
-        assert_eq!(
-            errors.to_string(),
-            format!("CLUSTER_SITE (not set): required by {service}")
-        );
+        assert_eq!(errors.to_string(), format!("CLUSTER_SITE (not set): required by {service}"));
         let config = loaded(service, None, &env(&[("CLUSTER_SITE", "par1")]));
-        assert_eq!(
-            config.home_site.as_ref().map(SiteName::as_str),
-            Some("par1")
-        );
+        assert_eq!(config.home_site.as_ref().map(SiteName::as_str), Some("par1"));
     }
     let bad = load(Service::Api, None, &env(&[("CLUSTER_SITE", "-par")])).unwrap_err();
-    assert!(
-        bad.to_string()
-            .starts_with("CLUSTER_SITE (environment): must be a name starting"),
-        "{bad}"
-    );
+    assert!(bad.to_string().starts_with("CLUSTER_SITE (environment): must be a name starting"), "{bad}");
 }
 
 #[test]
@@ -202,13 +142,7 @@ fn each_service_gets_its_own_log_settings() {
     ]);
     assert_eq!(loaded(Service::Api, None, &env).log.level, "debug");
     let worker = loaded(Service::Worker, None, &env).log;
-    assert_eq!(
-        worker,
-        LogConfig {
-            level: "warn,geodb=debug".into(),
-            format: LogFormat::Json
-        }
-    );
+    assert_eq!(worker, LogConfig { level: "warn,geodb=debug".into(), format: LogFormat::Json });
     assert_eq!(loaded(Service::Cli, None, &env).log.level, "warn");
 }
 
@@ -218,18 +152,11 @@ fn the_table_lists_exactly_the_settings_that_load_reads() {
     let read: BTreeSet<&str> = config.effective.iter().map(|e| e.def.name).collect();
     let listed: BTreeSet<&str> = settings::ALL.iter().map(|d| d.name).collect();
     assert_eq!(read, listed);
-    assert_eq!(
-        config.effective.len(),
-        settings::ALL.len(),
-        "each setting is read once"
-    );
+    assert_eq!(config.effective.len(), settings::ALL.len(), "each setting is read once");
 }
 
 #[test]
 fn settings_md_is_current() {
     let table = settings::markdown();
-    assert!(
-        include_str!("../settings.md").contains(&table),
-        "settings.md is stale; its table must be:\n{table}"
-    );
+    assert!(include_str!("../settings.md").contains(&table), "settings.md is stale; its table must be:\n{table}");
 }

@@ -46,9 +46,7 @@ pub(crate) fn admin_token(s: &str) -> Result<Secret, String> {
 
 /// A data-centre name as Cassandra reports it (`dc1`, `eu-west_2`).
 pub(crate) fn dc_name(s: &str) -> Result<String, String> {
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
         Ok(s.to_owned())
     } else {
         Err("must be a data-centre name: letters, digits, '.', '_' and '-'".to_owned())
@@ -60,18 +58,12 @@ pub(crate) fn replication(s: &str) -> Result<Vec<(String, u32)>, String> {
     let bad = |why: String| format!("must be dc:factor[,dc:factor...] such as dc1:3,dc2:3 ({why})");
     let mut out: Vec<(String, u32)> = Vec::new();
     for entry in s.split(',').map(str::trim) {
-        let (dc, factor) = entry
-            .split_once(':')
-            .ok_or_else(|| bad(format!("{entry:?} has no ':'")))?;
+        let (dc, factor) = entry.split_once(':').ok_or_else(|| bad(format!("{entry:?} has no ':'")))?;
         let dc = dc_name(dc.trim())
             .ok()
             .filter(|dc| !dc.is_empty())
             .ok_or_else(|| bad(format!("{dc:?} is not a data-centre name")))?;
-        let factor = factor
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|f| (1..=100).contains(f));
+        let factor = factor.trim().parse::<u32>().ok().filter(|f| (1..=100).contains(f));
         let factor = factor.ok_or_else(|| bad(format!("the factor of {dc} must be 1 to 100")))?;
         if out.iter().any(|(seen, _)| *seen == dc) {
             return Err(bad(format!("{dc} is listed twice")));
@@ -92,22 +84,15 @@ const CONSISTENCIES: &[(&str, CqlConsistency)] = &[
 
 pub(crate) fn consistency(s: &str) -> Result<CqlConsistency, String> {
     let lower = s.to_ascii_lowercase();
-    CONSISTENCIES
-        .iter()
-        .find(|(name, _)| *name == lower)
-        .map(|(_, level)| *level)
-        .ok_or_else(|| {
-            let names: Vec<&str> = CONSISTENCIES.iter().map(|(name, _)| *name).collect();
-            format!("must be one of {}", names.join(", "))
-        })
+    CONSISTENCIES.iter().find(|(name, _)| *name == lower).map(|(_, level)| *level).ok_or_else(|| {
+        let names: Vec<&str> = CONSISTENCIES.iter().map(|(name, _)| *name).collect();
+        format!("must be one of {}", names.join(", "))
+    })
 }
 
 /// The configuration spelling of a consistency level, for `--print-config`.
 pub(crate) fn consistency_name(level: CqlConsistency) -> &'static str {
-    CONSISTENCIES
-        .iter()
-        .find(|(_, l)| *l == level)
-        .map_or("quorum", |(name, _)| name)
+    CONSISTENCIES.iter().find(|(_, l)| *l == level).map_or("quorum", |(name, _)| name)
 }
 
 pub(crate) fn boolean(s: &str) -> Result<bool, String> {
@@ -119,8 +104,7 @@ pub(crate) fn boolean(s: &str) -> Result<bool, String> {
 }
 
 pub(crate) fn socket_addr(s: &str) -> Result<SocketAddr, String> {
-    s.parse()
-        .map_err(|_| "must be a socket address such as 127.0.0.1:8080 or [::]:8080".to_owned())
+    s.parse().map_err(|_| "must be a socket address such as 127.0.0.1:8080 or [::]:8080".to_owned())
 }
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
@@ -132,19 +116,15 @@ pub(crate) fn log_level(s: &str) -> Result<String, String> {
     if LEVELS.contains(&lower.as_str()) {
         return Ok(lower);
     }
-    let message =
-        "must be trace, debug, info, warn, error, off or a filter such as info,geodb=debug";
+    let message = "must be trace, debug, info, warn, error, off or a filter such as info,geodb=debug";
     if !s.contains(['=', ',']) {
         return Err(message.to_owned());
     }
-    EnvFilter::try_new(s)
-        .map(|_| s.to_owned())
-        .map_err(|e| format!("{message} ({e})"))
+    EnvFilter::try_new(s).map(|_| s.to_owned()).map_err(|e| format!("{message} ({e})"))
 }
 
 pub(crate) fn log_format(s: &str) -> Result<LogFormat, String> {
-    s.parse()
-        .map_err(|e: telemetry::UnknownLogFormat| e.to_string())
+    s.parse().map_err(|e: telemetry::UnknownLogFormat| e.to_string())
 }
 
 #[cfg(test)]

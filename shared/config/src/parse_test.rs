@@ -2,10 +2,7 @@ use super::*;
 
 #[test]
 fn replication_lists_factor_per_data_centre() {
-    assert_eq!(
-        replication("dc1:3, dc2:2").unwrap(),
-        vec![("dc1".to_owned(), 3), ("dc2".to_owned(), 2)]
-    );
+    assert_eq!(replication("dc1:3, dc2:2").unwrap(), vec![("dc1".to_owned(), 3), ("dc2".to_owned(), 2)]);
     for bad in ["dc1", "dc1:0", "dc1:x", ":3", "dc1:3,dc1:2", "dc 1:3"] {
         let message = replication(bad).unwrap_err();
         assert!(message.starts_with("must be dc:factor"), "{bad}: {message}");
@@ -18,10 +15,7 @@ fn consistency_names_round_trip() {
         assert_eq!(consistency(name).unwrap(), *level);
         assert_eq!(consistency_name(*level), *name);
     }
-    assert_eq!(
-        consistency("LOCAL_QUORUM").unwrap(),
-        CqlConsistency::LocalQuorum
-    );
+    assert_eq!(consistency("LOCAL_QUORUM").unwrap(), CqlConsistency::LocalQuorum);
     assert!(consistency("quorom").unwrap_err().contains("local_quorum"));
 }
 
@@ -36,10 +30,7 @@ fn log_levels_are_levels_or_filter_directives() {
 #[test]
 fn scalars() {
     assert_eq!(integer::<u64>("5000", 0, 600_000).unwrap(), 5000);
-    assert_eq!(
-        integer::<usize>("65", 1, 64).unwrap_err(),
-        "must be an integer from 1 to 64"
-    );
+    assert_eq!(integer::<usize>("65", 1, 64).unwrap_err(), "must be an integer from 1 to 64");
     assert!(integer::<u64>("-1", 0, 10).is_err());
     assert!(boolean("Yes").unwrap());
     assert!(!boolean("off").unwrap());

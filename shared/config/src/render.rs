@@ -31,10 +31,7 @@ pub(crate) fn redact(def: &Def, raw: &str) -> String {
 pub(crate) fn render(service: Service, file: Option<&Path>, effective: &[Effective]) -> String {
     let mut out = format!("# Effective configuration of {service}.\n");
     match file {
-        Some(path) => out.push_str(&format!(
-            "# Layers: defaults, then {}, then the environment.\n",
-            path.display()
-        )),
+        Some(path) => out.push_str(&format!("# Layers: defaults, then {}, then the environment.\n", path.display())),
         None => out.push_str("# Layers: defaults, then the environment (no configuration file).\n"),
     }
     for def in ALL {
@@ -42,17 +39,9 @@ pub(crate) fn render(service: Service, file: Option<&Path>, effective: &[Effecti
             continue;
         };
         let key = def.file_key();
-        let unused = if def.services.contains(&service) {
-            String::new()
-        } else {
-            format!("; not used by {service}")
-        };
+        let unused = if def.services.contains(&service) { String::new() } else { format!("; not used by {service}") };
         match &entry.value {
-            Some(value) => out.push_str(&format!(
-                "{key} = {}  # {}{unused}\n",
-                literal(def, value),
-                entry.origin
-            )),
+            Some(value) => out.push_str(&format!("{key} = {}  # {}{unused}\n", literal(def, value), entry.origin)),
             None => out.push_str(&format!("# {key} is not set{unused}\n")),
         }
     }

@@ -10,10 +10,7 @@ fn secret_env() -> Env {
         ("API_ADMIN_TOKEN", TOKEN.to_owned()),
         ("GEODB_URL", "cql://db1:9042/geodb".to_owned()),
         ("GEODB_CQL_PASSWORD", CQL_PASSWORD.to_owned()),
-        (
-            "REDIS_URL",
-            format!("redis://controller:{REDIS_PASSWORD}@cache:6379/0"),
-        ),
+        ("REDIS_URL", format!("redis://controller:{REDIS_PASSWORD}@cache:6379/0")),
     ])
 }
 
@@ -24,14 +21,8 @@ fn printed_config_never_contains_secrets_and_shows_origins() {
     let printed = config.render_effective();
     let debug = format!("{config:?}");
     for secret in [TOKEN, CQL_PASSWORD, REDIS_PASSWORD] {
-        assert!(
-            !printed.contains(secret),
-            "{secret} leaked into:\n{printed}"
-        );
-        assert!(
-            !debug.contains(secret),
-            "{secret} leaked into Debug: {debug}"
-        );
+        assert!(!printed.contains(secret), "{secret} leaked into:\n{printed}");
+        assert!(!debug.contains(secret), "{secret} leaked into Debug: {debug}");
     }
     let f = file.path().display();
     for line in [
@@ -45,10 +36,7 @@ fn printed_config_never_contains_secrets_and_shows_origins() {
         "# cluster_site is not set".to_owned(),
         "controller_worker_log_level = \"info\"  # default; not used by controller-api".to_owned(),
     ] {
-        assert!(
-            printed.lines().any(|l| l == line),
-            "missing {line:?} in:\n{printed}"
-        );
+        assert!(printed.lines().any(|l| l == line), "missing {line:?} in:\n{printed}");
     }
 }
 
@@ -59,23 +47,12 @@ fn printed_config_is_a_file_that_loads_to_the_same_values() {
         ("GEODB_SQLITE_BUSY_TIMEOUT_MS", "250"),
         ("CLUSTER_SITE", "par1"),
     ]);
-    let first = load(Service::Scheduler, None, &env)
-        .unwrap()
-        .render_effective();
+    let first = load(Service::Scheduler, None, &env).unwrap().render_effective();
     assert!(first.parse::<toml::Table>().is_ok(), "not TOML:\n{first}");
     let file = toml_file(&first);
-    let again = load(Service::Scheduler, Some(file.path()), &Env::default())
-        .unwrap()
-        .render_effective();
-    let strip = |text: &str| {
-        text.lines()
-            .skip(2)
-            .map(|l| l.split("  #").next().unwrap_or("").to_owned())
-            .collect::<Vec<_>>()
-    };
+    let again = load(Service::Scheduler, Some(file.path()), &Env::default()).unwrap().render_effective();
+    let strip =
+        |text: &str| text.lines().skip(2).map(|l| l.split("  #").next().unwrap_or("").to_owned()).collect::<Vec<_>>();
     assert_eq!(strip(&first), strip(&again));
-    assert!(again.contains(&format!(
-        "geodb_sqlite_busy_timeout_ms = 250  # file {}",
-        file.path().display()
-    )));
+    assert!(again.contains(&format!("geodb_sqlite_busy_timeout_ms = 250  # file {}", file.path().display())));
 }

@@ -24,14 +24,8 @@ pub(crate) struct Resolver<'a> {
 impl<'a> Resolver<'a> {
     /// Reads the TOML file, if one is named; its problems are the first errors reported.
     pub(crate) fn new(service: Service, config_path: Option<&Path>, env: &'a Env) -> Self {
-        let mut this = Self {
-            service,
-            env,
-            file_path: None,
-            file: BTreeMap::new(),
-            errors: Vec::new(),
-            effective: Vec::new(),
-        };
+        let mut this =
+            Self { service, env, file_path: None, file: BTreeMap::new(), errors: Vec::new(), effective: Vec::new() };
         let named = match (config_path, env.get(CONFIG_PATH_ENV)) {
             (Some(path), _) => Some((path.to_path_buf(), "--config", Origin::CommandLine)),
             (None, Some(path)) => Some((PathBuf::from(path), CONFIG_PATH_ENV, Origin::Env)),
@@ -40,11 +34,9 @@ impl<'a> Resolver<'a> {
         if let Some((path, setting, origin)) = named {
             match std::fs::read_to_string(&path) {
                 Ok(text) => this.read_file(&path, &text),
-                Err(e) => this.errors.push(ConfigError::new(
-                    setting,
-                    origin,
-                    format!("cannot read {}: {e}", path.display()),
-                )),
+                Err(e) => {
+                    this.errors.push(ConfigError::new(setting, origin, format!("cannot read {}: {e}", path.display())))
+                }
             }
             this.file_path = Some(path);
         }
@@ -57,12 +49,10 @@ impl<'a> Resolver<'a> {
             Ok(table) => table,
             Err(e) => {
                 // toml's Display draws a multi-line snippet; the list wants one line per error.
-                let newlines_before =
-                    |end: usize| text.bytes().take(end).filter(|b| *b == b'\n').count();
+                let newlines_before = |end: usize| text.bytes().take(end).filter(|b| *b == b'\n').count();
                 let line = e.span().map_or(1, |span| newlines_before(span.start) + 1);
                 let message = format!("not valid TOML at line {line}: {}", e.message().trim());
-                self.errors
-                    .push(ConfigError::new(CONFIG_PATH_ENV, origin(), message));
+                self.errors.push(ConfigError::new(CONFIG_PATH_ENV, origin(), message));
                 return;
             }
         };
@@ -75,11 +65,7 @@ impl<'a> Resolver<'a> {
                     Some(known) => format!("; did you mean {known}?"),
                     None => String::new(),
                 };
-                self.errors.push(ConfigError::new(
-                    key,
-                    origin(),
-                    format!("unknown setting{hint}"),
-                ));
+                self.errors.push(ConfigError::new(key, origin(), format!("unknown setting{hint}")));
                 continue;
             };
             let value = match value {
@@ -87,11 +73,7 @@ impl<'a> Resolver<'a> {
                 toml::Value::Integer(i) => i.to_string(),
                 toml::Value::Boolean(b) => b.to_string(),
                 _ => {
-                    self.errors.push(ConfigError::new(
-                        def.name,
-                        origin(),
-                        "must be a string, integer or boolean",
-                    ));
+                    self.errors.push(ConfigError::new(def.name, origin(), "must be a string, integer or boolean"));
                     continue;
                 }
             };
@@ -110,24 +92,15 @@ impl<'a> Resolver<'a> {
             None
         });
         let Some((raw, origin)) = found else {
-            self.effective.push(Effective {
-                def,
-                value: None,
-                origin: Origin::Unset,
-            });
+            self.effective.push(Effective { def, value: None, origin: Origin::Unset });
             return None;
         };
         let value = Some(render::redact(def, &raw));
-        self.effective.push(Effective {
-            def,
-            value,
-            origin: origin.clone(),
-        });
+        self.effective.push(Effective { def, value, origin: origin.clone() });
         match (setting.parse)(&raw) {
             Ok(parsed) => Some(parsed),
             Err(message) => {
-                self.errors
-                    .push(ConfigError::new(def.name, origin, message));
+                self.errors.push(ConfigError::new(def.name, origin, message));
                 None
             }
         }
@@ -135,29 +108,19 @@ impl<'a> Resolver<'a> {
 
     fn lookup(&self, def: &Def) -> Result<Option<(String, Origin)>, ConfigError> {
         let direct = self.env.get(def.name);
-        let file_var = def
-            .file_var()
-            .and_then(|var| self.env.get(&var).map(|path| (var, PathBuf::from(path))));
+        let file_var = def.file_var().and_then(|var| self.env.get(&var).map(|path| (var, PathBuf::from(path))));
         match (direct, file_var) {
-            (Some(_), Some((var, _))) => Err(ConfigError::new(
-                def.name,
-                Origin::Env,
-                format!("set either {} or {var}, not both", def.name),
-            )),
+            (Some(_), Some((var, _))) => {
+                Err(ConfigError::new(def.name, Origin::Env, format!("set either {} or {var}, not both", def.name)))
+            }
             (Some(value), None) => Ok(Some((value.to_owned(), Origin::Env))),
             (None, Some((var, path))) => {
                 let read = std::fs::read_to_string(&path);
                 let origin = Origin::EnvFile { var, path };
                 match read {
-                    Ok(contents) if !contents.trim().is_empty() => {
-                        Ok(Some((contents.trim().to_owned(), origin)))
-                    }
+                    Ok(contents) if !contents.trim().is_empty() => Ok(Some((contents.trim().to_owned(), origin))),
                     Ok(_) => Err(ConfigError::new(def.name, origin, "the file is empty")),
-                    Err(e) => Err(ConfigError::new(
-                        def.name,
-                        origin,
-                        format!("cannot read the file: {e}"),
-                    )),
+                    Err(e) => Err(ConfigError::new(def.name, origin, format!("cannot read the file: {e}"))),
                 }
             }
             (None, None) => {
@@ -165,8 +128,7 @@ impl<'a> Resolver<'a> {
                     let path = self.file_path.clone().unwrap_or_default();
                     (value.clone(), Origin::File(path))
                 });
-                let found =
-                    in_file.or_else(|| def.default.map(|d| (d.to_owned(), Origin::Default)));
+                let found = in_file.or_else(|| def.default.map(|d| (d.to_owned(), Origin::Default)));
                 if found.is_none() && def.required_by.contains(&self.service) {
                     let message = format!("required by {}", self.service);
                     return Err(ConfigError::new(def.name, Origin::Unset, message));
@@ -178,11 +140,7 @@ impl<'a> Resolver<'a> {
 
     /// Records a default that depends on other settings, for a setting that was not given.
     pub(crate) fn derived_default(&mut self, def: &'static Def, value: &str) {
-        if let Some(e) = self
-            .effective
-            .iter_mut()
-            .find(|e| e.def.name == def.name && e.origin == Origin::Unset)
-        {
+        if let Some(e) = self.effective.iter_mut().find(|e| e.def.name == def.name && e.origin == Origin::Unset) {
             e.value = Some(value.to_owned());
             e.origin = Origin::Default;
         }
@@ -190,10 +148,7 @@ impl<'a> Resolver<'a> {
 
     /// Where a setting's value came from (after [`Resolver::get`] was called for it).
     pub(crate) fn origin(&self, def: &Def) -> Origin {
-        self.effective
-            .iter()
-            .find(|e| e.def.name == def.name)
-            .map_or(Origin::Unset, |e| e.origin.clone())
+        self.effective.iter().find(|e| e.def.name == def.name).map_or(Origin::Unset, |e| e.origin.clone())
     }
 
     pub(crate) fn error(&mut self, error: ConfigError) {
@@ -226,9 +181,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut diagonal = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
+            let next = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
             diagonal = row[j + 1];
             row[j + 1] = next;
         }

@@ -20,10 +20,7 @@ fn secrets_come_from_files_trimmed() {
         ("GEODB_CQL_PASSWORD_FILE", password.path().to_str().unwrap()),
     ]);
     let config = loaded(Service::Api, None, &env);
-    assert_eq!(
-        config.admin_token.as_ref().map(Secret::expose),
-        Some("a-long-admin-token-0123")
-    );
+    assert_eq!(config.admin_token.as_ref().map(Secret::expose), Some("a-long-admin-token-0123"));
     assert_eq!(cql(&config).password.as_deref(), Some("cql-password"));
     assert!(config.render_effective().contains(&format!(
         "api_admin_token = \"<redacted>\"  # environment API_ADMIN_TOKEN_FILE={}",
@@ -41,13 +38,9 @@ fn secret_file_problems_are_reported() {
         ("REDIS_URL_FILE", "/nonexistent/redis-url"),
     ]);
     let text = load(Service::Api, None, &env).unwrap_err().to_string();
-    assert!(text.contains(
-        "API_ADMIN_TOKEN (environment): set either API_ADMIN_TOKEN or API_ADMIN_TOKEN_FILE"
-    ));
+    assert!(text.contains("API_ADMIN_TOKEN (environment): set either API_ADMIN_TOKEN or API_ADMIN_TOKEN_FILE"));
     assert!(text.contains("GEODB_CQL_PASSWORD (environment GEODB_CQL_PASSWORD_FILE="));
     assert!(text.contains("the file is empty"));
-    assert!(text.contains(
-        "REDIS_URL (environment REDIS_URL_FILE=/nonexistent/redis-url): cannot read the file"
-    ));
+    assert!(text.contains("REDIS_URL (environment REDIS_URL_FILE=/nonexistent/redis-url): cannot read the file"));
     assert_eq!(text.lines().count(), 3, "{text}");
 }

@@ -69,11 +69,7 @@ pub struct Setting<T: 'static> {
 }
 
 impl<T> Setting<T> {
-    const fn new(
-        name: &'static str,
-        help: &'static str,
-        parse: fn(&str) -> Result<T, String>,
-    ) -> Self {
+    const fn new(name: &'static str, help: &'static str, parse: fn(&str) -> Result<T, String>) -> Self {
         let def = Def {
             name,
             default: None,
@@ -110,13 +106,10 @@ impl<T> Setting<T> {
 const GEODB_USERS: &[Service] = &[Api, Scheduler, Worker, Sim];
 const CONTROLLER: &[Service] = &[Api, Scheduler, Worker];
 
-pub static CLUSTER_SITE: Setting<SiteName> = Setting::new(
-    "CLUSTER_SITE",
-    "The site this controller manages.",
-    parse::site_name,
-)
-.services(GEODB_USERS)
-.required_by(&[Scheduler, Worker]);
+pub static CLUSTER_SITE: Setting<SiteName> =
+    Setting::new("CLUSTER_SITE", "The site this controller manages.", parse::site_name)
+        .services(GEODB_USERS)
+        .required_by(&[Scheduler, Worker]);
 pub static GEODB_URL: Setting<GeoDbUrl> = Setting::new(
     "GEODB_URL",
     "`sqlite://PATH` (relative paths allowed) or `cql://host:port[,host:port...]/keyspace` (port defaults to 9042).",
@@ -133,20 +126,16 @@ pub static GEODB_SQLITE_BUSY_TIMEOUT_MS: Setting<u64> = Setting::new(
 .default("5000")
 .kind(Kind::Integer)
 .services(GEODB_USERS);
-pub static GEODB_SQLITE_POOL_SIZE: Setting<usize> = Setting::new(
-    "GEODB_SQLITE_POOL_SIZE",
-    "SQLite connections kept open (1 to 64).",
-    |s| parse::integer(s, 1, 64),
-)
-.default("4")
-.kind(Kind::Integer)
-.services(GEODB_USERS);
+pub static GEODB_SQLITE_POOL_SIZE: Setting<usize> =
+    Setting::new("GEODB_SQLITE_POOL_SIZE", "SQLite connections kept open (1 to 64).", |s| parse::integer(s, 1, 64))
+        .default("4")
+        .kind(Kind::Integer)
+        .services(GEODB_USERS);
 pub static GEODB_CQL_USERNAME: Setting<String> =
     Setting::new("GEODB_CQL_USERNAME", "CQL user name.", parse::text).services(GEODB_USERS);
-pub static GEODB_CQL_PASSWORD: Setting<Secret> =
-    Setting::new("GEODB_CQL_PASSWORD", "CQL password.", parse::secret)
-        .sensitivity(Sensitivity::Secret)
-        .services(GEODB_USERS);
+pub static GEODB_CQL_PASSWORD: Setting<Secret> = Setting::new("GEODB_CQL_PASSWORD", "CQL password.", parse::secret)
+    .sensitivity(Sensitivity::Secret)
+    .services(GEODB_USERS);
 pub static GEODB_CQL_LOCAL_DC: Setting<String> = Setting::new(
     "GEODB_CQL_LOCAL_DC",
     "Data centre whose coordinators are preferred; enables LOCAL_SERIAL for conditional writes.",
@@ -165,37 +154,27 @@ pub static GEODB_CQL_CONSISTENCY: Setting<CqlConsistency> = Setting::new(
     parse::consistency,
 )
 .services(GEODB_USERS);
-pub static GEODB_CQL_REQUEST_TIMEOUT_MS: Setting<u64> = Setting::new(
-    "GEODB_CQL_REQUEST_TIMEOUT_MS",
-    "Timeout of one CQL request (1 to 600000).",
-    |s| parse::integer(s, 1, 600_000),
-)
-.default("5000")
-.kind(Kind::Integer)
-.services(GEODB_USERS);
-pub static INIT_GEODB_SCHEMA: Setting<bool> = Setting::new(
-    "INIT_GEODB_SCHEMA",
-    "Create the CQL keyspace and tables at start-up.",
-    parse::boolean,
-)
-.default("false")
-.kind(Kind::Bool)
-.services(GEODB_USERS);
-pub static REDIS_URL: Setting<RedisUrl> = Setting::new(
-    "REDIS_URL",
-    "Queue, leases and cache: a `redis://`, `rediss://` or `unix://` URL.",
-    url::redis_url,
-)
-.default("redis://127.0.0.1:6379")
-.sensitivity(Sensitivity::UrlCredentials)
-.services(CONTROLLER);
-pub static API_LISTEN: Setting<SocketAddr> = Setting::new(
-    "API_LISTEN",
-    "Socket address the REST API listens on.",
-    parse::socket_addr,
-)
-.default("127.0.0.1:8080")
-.services(&[Api]);
+pub static GEODB_CQL_REQUEST_TIMEOUT_MS: Setting<u64> =
+    Setting::new("GEODB_CQL_REQUEST_TIMEOUT_MS", "Timeout of one CQL request (1 to 600000).", |s| {
+        parse::integer(s, 1, 600_000)
+    })
+    .default("5000")
+    .kind(Kind::Integer)
+    .services(GEODB_USERS);
+pub static INIT_GEODB_SCHEMA: Setting<bool> =
+    Setting::new("INIT_GEODB_SCHEMA", "Create the CQL keyspace and tables at start-up.", parse::boolean)
+        .default("false")
+        .kind(Kind::Bool)
+        .services(GEODB_USERS);
+pub static REDIS_URL: Setting<RedisUrl> =
+    Setting::new("REDIS_URL", "Queue, leases and cache: a `redis://`, `rediss://` or `unix://` URL.", url::redis_url)
+        .default("redis://127.0.0.1:6379")
+        .sensitivity(Sensitivity::UrlCredentials)
+        .services(CONTROLLER);
+pub static API_LISTEN: Setting<SocketAddr> =
+    Setting::new("API_LISTEN", "Socket address the REST API listens on.", parse::socket_addr)
+        .default("127.0.0.1:8080")
+        .services(&[Api]);
 pub static API_ADMIN_TOKEN: Setting<Secret> = Setting::new(
     "API_ADMIN_TOKEN",
     "Bootstrap admin token for the REST API, at least 16 characters.",
@@ -213,34 +192,16 @@ macro_rules! log_settings {
         )
         .default($default)
         .services(&[$service]);
-        pub static $format: Setting<LogFormat> = Setting::new(
-            stringify!($format),
-            "Log format: text or json.",
-            parse::log_format,
-        )
-        .default("text")
-        .services(&[$service]);
+        pub static $format: Setting<LogFormat> =
+            Setting::new(stringify!($format), "Log format: text or json.", parse::log_format)
+                .default("text")
+                .services(&[$service]);
     };
 }
 
-log_settings!(
-    CONTROLLER_API_LOG_LEVEL,
-    CONTROLLER_API_LOG_FORMAT,
-    Api,
-    "info"
-);
-log_settings!(
-    CONTROLLER_SCHEDULER_LOG_LEVEL,
-    CONTROLLER_SCHEDULER_LOG_FORMAT,
-    Scheduler,
-    "info"
-);
-log_settings!(
-    CONTROLLER_WORKER_LOG_LEVEL,
-    CONTROLLER_WORKER_LOG_FORMAT,
-    Worker,
-    "info"
-);
+log_settings!(CONTROLLER_API_LOG_LEVEL, CONTROLLER_API_LOG_FORMAT, Api, "info");
+log_settings!(CONTROLLER_SCHEDULER_LOG_LEVEL, CONTROLLER_SCHEDULER_LOG_FORMAT, Scheduler, "info");
+log_settings!(CONTROLLER_WORKER_LOG_LEVEL, CONTROLLER_WORKER_LOG_FORMAT, Worker, "info");
 log_settings!(CLUSTER_SIM_LOG_LEVEL, CLUSTER_SIM_LOG_FORMAT, Sim, "info");
 // The CLI writes data on stdout and chatter on stderr; routine logs would drown the chatter.
 log_settings!(CLUSTERCTL_LOG_LEVEL, CLUSTERCTL_LOG_FORMAT, Cli, "warn");
@@ -249,10 +210,7 @@ log_settings!(CLUSTERCTL_LOG_LEVEL, CLUSTERCTL_LOG_FORMAT, Cli, "warn");
 pub fn log_settings(service: Service) -> (&'static Setting<String>, &'static Setting<LogFormat>) {
     match service {
         Api => (&CONTROLLER_API_LOG_LEVEL, &CONTROLLER_API_LOG_FORMAT),
-        Scheduler => (
-            &CONTROLLER_SCHEDULER_LOG_LEVEL,
-            &CONTROLLER_SCHEDULER_LOG_FORMAT,
-        ),
+        Scheduler => (&CONTROLLER_SCHEDULER_LOG_LEVEL, &CONTROLLER_SCHEDULER_LOG_FORMAT),
         Worker => (&CONTROLLER_WORKER_LOG_LEVEL, &CONTROLLER_WORKER_LOG_FORMAT),
         Sim => (&CLUSTER_SIM_LOG_LEVEL, &CLUSTER_SIM_LOG_FORMAT),
         Cli => (&CLUSTERCTL_LOG_LEVEL, &CLUSTERCTL_LOG_FORMAT),
@@ -290,13 +248,9 @@ pub static ALL: &[&Def] = &[
 
 /// The settings table as Markdown, the body of `settings.md`.
 pub fn markdown() -> String {
-    let mut out = String::from(
-        "| Setting | Default | Secret | Services | Meaning |\n|---|---|---|---|---|\n",
-    );
+    let mut out = String::from("| Setting | Default | Secret | Services | Meaning |\n|---|---|---|---|---|\n");
     for def in ALL {
-        let default = def
-            .default
-            .map_or_else(|| "–".to_owned(), |d| format!("`{d}`"));
+        let default = def.default.map_or_else(|| "–".to_owned(), |d| format!("`{d}`"));
         let secret = match def.sensitivity {
             Sensitivity::Plain => "",
             Sensitivity::Secret => "yes; `_FILE` accepted",
@@ -305,27 +259,15 @@ pub fn markdown() -> String {
         let services = if def.services == Service::ALL {
             "all".to_owned()
         } else {
-            def.services
-                .iter()
-                .map(|s| s.binary())
-                .collect::<Vec<_>>()
-                .join(", ")
+            def.services.iter().map(|s| s.binary()).collect::<Vec<_>>().join(", ")
         };
         let required = if def.required_by.is_empty() {
             String::new()
         } else {
-            let names = def
-                .required_by
-                .iter()
-                .map(|s| s.binary())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let names = def.required_by.iter().map(|s| s.binary()).collect::<Vec<_>>().join(", ");
             format!(" Required by {names}.")
         };
-        out.push_str(&format!(
-            "| `{}` | {default} | {secret} | {services} | {}{required} |\n",
-            def.name, def.help
-        ));
+        out.push_str(&format!("| `{}` | {default} | {secret} | {services} | {}{required} |\n", def.name, def.help));
     }
     out
 }

@@ -13,10 +13,7 @@ pub enum GeoDbUrl {
     /// `sqlite://PATH`; a relative path is relative to the working directory.
     Sqlite(PathBuf),
     /// `cql://host:port[,host:port...]/keyspace`.
-    Cql {
-        nodes: Vec<String>,
-        keyspace: String,
-    },
+    Cql { nodes: Vec<String>, keyspace: String },
 }
 
 const GEODB_URL_FORMAT: &str = "must be sqlite://PATH or cql://host:port[,host:port]/keyspace";
@@ -35,75 +32,47 @@ pub(crate) fn geodb_url(s: &str) -> Result<GeoDbUrl, String> {
     let Some(rest) = s.strip_prefix("cql://") else {
         return Err(GEODB_URL_FORMAT.to_owned());
     };
-    let (hosts, keyspace) = rest
-        .split_once('/')
-        .ok_or_else(|| bad("the keyspace is missing"))?;
+    let (hosts, keyspace) = rest.split_once('/').ok_or_else(|| bad("the keyspace is missing"))?;
     if hosts.contains('@') {
-        return Err(bad(
-            "credentials belong in GEODB_CQL_USERNAME and GEODB_CQL_PASSWORD",
-        ));
+        return Err(bad("credentials belong in GEODB_CQL_USERNAME and GEODB_CQL_PASSWORD"));
     }
     let nodes = hosts
         .split(',')
         .enumerate()
-        .map(|(i, node)| {
-            contact_point(node).map_err(|why| bad(&format!("contact point {}: {why}", i + 1)))
-        })
+        .map(|(i, node)| contact_point(node).map_err(|why| bad(&format!("contact point {}: {why}", i + 1))))
         .collect::<Result<Vec<_>, _>>()?;
     let keyspace_ok = keyspace.len() <= KEYSPACE_MAX
         && keyspace.starts_with(|c: char| c.is_ascii_alphabetic())
-        && keyspace
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && keyspace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !keyspace_ok {
-        return Err(bad(
-            "the keyspace must be a letter then up to 47 letters, digits or '_'",
-        ));
+        return Err(bad("the keyspace must be a letter then up to 47 letters, digits or '_'"));
     }
-    Ok(GeoDbUrl::Cql {
-        nodes,
-        keyspace: keyspace.to_owned(),
-    })
+    Ok(GeoDbUrl::Cql { nodes, keyspace: keyspace.to_owned() })
 }
 
 /// `host:port`, `host` (port 9042) or `[ipv6]:port`, normalised to `host:port`.
 fn contact_point(node: &str) -> Result<String, &'static str> {
     let (host, port) = if let Some(rest) = node.strip_prefix('[') {
         let (v6, after) = rest.split_once(']').ok_or("'[' without ']'")?;
-        if v6.is_empty()
-            || !v6
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-        {
+        if v6.is_empty() || !v6.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
             return Err("not an IPv6 address");
         }
-        let port = if after.is_empty() {
-            None
-        } else {
-            Some(after.strip_prefix(':').ok_or("expected :port after ']'")?)
-        };
+        let port =
+            if after.is_empty() { None } else { Some(after.strip_prefix(':').ok_or("expected :port after ']'")?) };
         (format!("[{v6}]"), port)
     } else {
         let (host, port) = match node.split_once(':') {
             Some((host, port)) => (host, Some(port)),
             None => (node, None),
         };
-        if host.is_empty()
-            || !host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-        {
+        if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
             return Err("the host must be a name or an IP address");
         }
         (host.to_owned(), port)
     };
     let port = match port {
         None => CQL_DEFAULT_PORT,
-        Some(port) => port
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or("the port must be 1 to 65535")?,
+        Some(port) => port.parse::<u16>().ok().filter(|p| *p != 0).ok_or("the port must be 1 to 65535")?,
     };
     Ok(format!("{host}:{port}"))
 }
@@ -140,16 +109,12 @@ const REDIS_URL_FORMAT: &str = "must be a redis://, rediss:// or unix:// URL";
 
 pub(crate) fn redis_url(s: &str) -> Result<RedisUrl, String> {
     let bad = |why: &str| format!("{REDIS_URL_FORMAT} ({why})");
-    let (scheme, rest) = s
-        .split_once("://")
-        .ok_or_else(|| REDIS_URL_FORMAT.to_owned())?;
+    let (scheme, rest) = s.split_once("://").ok_or_else(|| REDIS_URL_FORMAT.to_owned())?;
     let rest = rest.split_once('?').map_or(rest, |(before, _query)| before);
     match scheme {
         "redis" | "rediss" => {
             let (authority, db) = rest.split_once('/').unwrap_or((rest, ""));
-            let host_port = authority
-                .rsplit_once('@')
-                .map_or(authority, |(_userinfo, host)| host);
+            let host_port = authority.rsplit_once('@').map_or(authority, |(_userinfo, host)| host);
             let (host, port) = match host_port.strip_prefix('[') {
                 // `[ipv6]:port`: the colons inside the brackets are not the port separator.
                 Some(v6) => match v6.split_once(']') {

@@ -6,11 +6,7 @@ fn cql_url_gives_contact_points_and_keyspace() {
     assert_eq!(
         url,
         GeoDbUrl::Cql {
-            nodes: vec![
-                "db1.example:9042".into(),
-                "10.0.0.2:9042".into(),
-                "[::1]:19042".into()
-            ],
+            nodes: vec!["db1.example:9042".into(), "10.0.0.2:9042".into(), "[::1]:19042".into()],
             keyspace: "geodb_prod".into(),
         }
     );
@@ -18,14 +14,8 @@ fn cql_url_gives_contact_points_and_keyspace() {
 
 #[test]
 fn sqlite_url_keeps_relative_and_absolute_paths() {
-    assert_eq!(
-        geodb_url("sqlite://./data/geodb.sqlite").unwrap(),
-        GeoDbUrl::Sqlite("./data/geodb.sqlite".into())
-    );
-    assert_eq!(
-        geodb_url("sqlite:///var/lib/geodb.sqlite").unwrap(),
-        GeoDbUrl::Sqlite("/var/lib/geodb.sqlite".into())
-    );
+    assert_eq!(geodb_url("sqlite://./data/geodb.sqlite").unwrap(), GeoDbUrl::Sqlite("./data/geodb.sqlite".into()));
+    assert_eq!(geodb_url("sqlite:///var/lib/geodb.sqlite").unwrap(), GeoDbUrl::Sqlite("/var/lib/geodb.sqlite".into()));
 }
 
 #[test]
@@ -58,33 +48,19 @@ fn redis_urls_are_checked_lightly() {
     ] {
         assert!(redis_url(good).is_ok(), "{good}");
     }
-    for bad in [
-        "http://cache",
-        "redis://",
-        "redis://cache:port",
-        "redis://cache/zero",
-        "unix://relative.sock",
-        "cache:6379",
-    ] {
+    for bad in
+        ["http://cache", "redis://", "redis://cache:port", "redis://cache/zero", "unix://relative.sock", "cache:6379"]
+    {
         assert!(redis_url(bad).is_err(), "{bad}");
     }
 }
 
 #[test]
 fn redaction_hides_passwords_only() {
-    assert_eq!(
-        redact("redis://:pw@cache:6380/2"),
-        "redis://:<redacted>@cache:6380/2"
-    );
-    assert_eq!(
-        redact("rediss://user:pw@cache"),
-        "rediss://user:<redacted>@cache"
-    );
+    assert_eq!(redact("redis://:pw@cache:6380/2"), "redis://:<redacted>@cache:6380/2");
+    assert_eq!(redact("rediss://user:pw@cache"), "rediss://user:<redacted>@cache");
     assert_eq!(redact("redis://user@cache"), "redis://user@cache");
-    assert_eq!(
-        redact("unix:///run/r.sock?db=1&pass=pw"),
-        "unix:///run/r.sock?db=1&pass=<redacted>"
-    );
+    assert_eq!(redact("unix:///run/r.sock?db=1&pass=pw"), "unix:///run/r.sock?db=1&pass=<redacted>");
     assert_eq!(redact("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
     let url = redis_url("redis://u:s3cr3t@cache:6379").unwrap();
     assert_eq!(url.expose(), "redis://u:s3cr3t@cache:6379");

@@ -42,11 +42,9 @@ pub enum ConflictKind {
 impl fmt::Display for ConflictKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::SiteNotEmpty { backends, has_users } => write!(
-                f,
-                "site still has {backends} backend(s){}",
-                if *has_users { " and users" } else { "" }
-            ),
+            Self::SiteNotEmpty { backends, has_users } => {
+                write!(f, "site still has {backends} backend(s){}", if *has_users { " and users" } else { "" })
+            }
             Self::BackendInUse { groups } => write!(f, "{groups} group(s) still live on or move to the backend"),
             Self::TagInUse { sites } => write!(f, "{sites} site(s) still use the tag"),
             Self::GroupMoving { group } => write!(f, "group {group} is moving"),

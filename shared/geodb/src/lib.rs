@@ -12,8 +12,7 @@ mod store;
 
 pub use error::{ConflictKind, GeoDbError, Result};
 pub use store::{
-    BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, MoveRefusal, Page, PageRequest, SiteUpdate,
-    UserFilter,
+    BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, MoveRefusal, Page, PageRequest, SiteUpdate, UserFilter,
 };
 
 use std::path::PathBuf;

@@ -7,9 +7,9 @@ use std::fmt;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    Backend, BackendId, BackendStatus, GroupMask, GroupName, HostName, LoadFactor, ProxyDestStat, Setting,
-    SettingName, SettingScope, Site, SiteId, SiteName, SiteReachability, SiteStatus, Tag, TagId, TagName,
-    TokenRecord, User, UserGroup, UserName,
+    Backend, BackendId, BackendStatus, GroupMask, GroupName, HostName, LoadFactor, ProxyDestStat, Setting, SettingName,
+    SettingScope, Site, SiteId, SiteName, SiteReachability, SiteStatus, Tag, TagId, TagName, TokenRecord, User,
+    UserGroup, UserName,
 };
 use uuid::Uuid;
 
@@ -176,8 +176,13 @@ pub trait GeoDb: Send + Sync + fmt::Debug {
     ) -> Result<MoveOutcome>;
     /// Finishes the move owned by `marker`: `backend_id` becomes the destination,
     /// `alt_backend_id` the previous backend, `moving` is cleared, `last_moved_at = at`.
-    async fn finish_group_move(&self, site: SiteId, name: &GroupName, marker: &str, at: DateTime<Utc>)
-    -> Result<MoveOutcome>;
+    async fn finish_group_move(
+        &self,
+        site: SiteId,
+        name: &GroupName,
+        marker: &str,
+        at: DateTime<Utc>,
+    ) -> Result<MoveOutcome>;
     /// Abandons the move owned by `marker`: `moving` and `alt_backend_id` are cleared.
     async fn abort_group_move(&self, site: SiteId, name: &GroupName, marker: &str) -> Result<MoveOutcome>;
 
@@ -209,8 +214,7 @@ pub trait GeoDb: Send + Sync + fmt::Debug {
 
     // --- site reachability
     async fn put_site_reachability(&self, row: &SiteReachability) -> Result<()>;
-    async fn list_site_reachability(&self, src: Option<SiteId>, dest: Option<SiteId>)
-    -> Result<Vec<SiteReachability>>;
+    async fn list_site_reachability(&self, src: Option<SiteId>, dest: Option<SiteId>) -> Result<Vec<SiteReachability>>;
 
     // --- API tokens (hashed)
     /// `AlreadyExists` when the id or hash is taken.

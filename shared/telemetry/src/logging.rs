@@ -62,13 +62,10 @@ impl FromStr for LogFormat {
 /// (`info,geodb=debug`). A second call returns [`TelemetryError::TracingAlreadySet`] rather than
 /// panicking, so tests and embedded uses may call it freely.
 pub fn init_tracing(level: &str, format: LogFormat) -> Result<(), TelemetryError> {
-    let ansi = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     // `try_init` (rather than `set_global_default`) also routes the `log` crate's records,
     // which actix-web and redis still emit, through the same subscriber.
-    build_dispatch(level, format, std::io::stderr, ansi)?
-        .try_init()
-        .map_err(TelemetryError::TracingAlreadySet)
+    build_dispatch(level, format, std::io::stderr, ansi)?.try_init().map_err(TelemetryError::TracingAlreadySet)
 }
 
 /// Builds the subscriber without installing it; the writer is a parameter so tests can capture
@@ -82,24 +79,15 @@ pub(crate) fn build_dispatch<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_new(level).map_err(|source| TelemetryError::InvalidFilter {
-        directive: level.to_owned(),
-        source,
-    })?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
+    let filter = EnvFilter::try_new(level)
+        .map_err(|source| TelemetryError::InvalidFilter { directive: level.to_owned(), source })?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     Ok(match format {
         LogFormat::Text => Dispatch::new(builder.with_ansi(ansi).finish()),
         // Span context in JSON lets a shipper group a job's lines without parsing messages.
-        LogFormat::Json => Dispatch::new(
-            builder
-                .json()
-                .with_current_span(true)
-                .with_span_list(false)
-                .with_ansi(false)
-                .finish(),
-        ),
+        LogFormat::Json => {
+            Dispatch::new(builder.json().with_current_span(true).with_span_list(false).with_ansi(false).finish())
+        }
     })
 }
 

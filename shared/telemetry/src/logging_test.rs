@@ -48,14 +48,8 @@ fn json_format_writes_one_object_per_line() {
 #[test]
 fn text_format_honours_a_full_directive() {
     let out = capture("warn,telemetry=debug", LogFormat::Text);
-    assert!(
-        out.contains("backend probed") && out.contains("filtered out at info"),
-        "{out}"
-    );
-    assert!(
-        !out.contains('\u{1b}'),
-        "no colour codes when ansi is off: {out:?}"
-    );
+    assert!(out.contains("backend probed") && out.contains("filtered out at info"), "{out}");
+    assert!(!out.contains('\u{1b}'), "no colour codes when ansi is off: {out:?}");
 }
 
 #[test]
@@ -70,10 +64,7 @@ fn second_init_is_an_error_not_a_panic() {
     let first = init_tracing("info", LogFormat::Json);
     assert!(first.is_ok(), "{first:?}");
     let second = init_tracing("info", LogFormat::Text).unwrap_err();
-    assert!(
-        matches!(second, TelemetryError::TracingAlreadySet(_)),
-        "{second}"
-    );
+    assert!(matches!(second, TelemetryError::TracingAlreadySet(_)), "{second}");
 }
 
 #[test]

@@ -12,8 +12,7 @@ use crate::TelemetryError;
 /// Histogram buckets for every metric whose name ends in `_seconds`: 50 µs (a cached GeoDB read)
 /// up to 10 s (a slow doveadm call or CQL timeout), roughly ×2–2.5 per step.
 pub const DURATION_BUCKETS_SECONDS: &[f64] = &[
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0, 2.5, 5.0, 10.0,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 /// Histogram samples are only folded into buckets on render or upkeep; without a scrape they
@@ -37,24 +36,19 @@ pub fn install_metrics() -> Result<PrometheusHandle, TelemetryError> {
         return Ok(handle.clone());
     }
     let handle = PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Suffix("_seconds".to_owned()),
-            DURATION_BUCKETS_SECONDS,
-        )?
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), DURATION_BUCKETS_SECONDS)?
         .install_recorder()?;
     spawn_upkeep(handle.clone());
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
 
 fn spawn_upkeep(handle: PrometheusHandle) {
-    let spawned = std::thread::Builder::new()
-        .name("metrics-upkeep".to_owned())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(UPKEEP_INTERVAL);
-                handle.run_upkeep();
-            }
-        });
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".to_owned()).spawn(move || {
+        loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            handle.run_upkeep();
+        }
+    });
     // Without the thread, rendering still drains histograms; only memory between scrapes grows.
     if let Err(error) = spawned {
         tracing::warn!(%error, "cannot start the metrics upkeep thread");

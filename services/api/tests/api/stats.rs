@@ -29,7 +29,7 @@ async fn statistics_are_read_over_a_window_with_totals_per_backend() {
             row(b1, "p2", Protocol::Imap, 1, 10, 90),
             row(b1, "p1", Protocol::Lmtp, 1, 5, 0),
             row(b2, "p1", Protocol::Imap, 2, 50, 0),
-            row(b1, "p1", Protocol::Imap, 10, 1, 1), // outside the window
+            row(b1, "p1", Protocol::Imap, 10, 1, 1),   // outside the window
             row(other, "p9", Protocol::Imap, 1, 1, 1), // another site
         ])
         .await
@@ -48,9 +48,13 @@ async fn statistics_are_read_over_a_window_with_totals_per_backend() {
     assert_eq!(only_b2.rows.len(), 1);
     assert_eq!(only_b2.totals.len(), 1);
 
-    let p = problem(api.admin.get::<StatsView>("/sites/s1/stats?since=2026-11-01T12:05:00Z&until=2026-11-01T12:00:00Z").await);
+    let p = problem(
+        api.admin.get::<StatsView>("/sites/s1/stats?since=2026-11-01T12:05:00Z&until=2026-11-01T12:00:00Z").await,
+    );
     assert_eq!((p.status, p.field.as_deref()), (400, Some("since")));
-    let p = problem(api.admin.get::<StatsView>("/sites/s1/stats?since=2026-10-01T00:00:00Z&until=2026-11-01T00:00:00Z").await);
+    let p = problem(
+        api.admin.get::<StatsView>("/sites/s1/stats?since=2026-10-01T00:00:00Z&until=2026-11-01T00:00:00Z").await,
+    );
     assert_eq!((p.status, p.field.as_deref()), (400, Some("since")));
 }
 
@@ -76,6 +80,7 @@ async fn site_reachability_is_recorded_and_filtered() {
     let to_a: Vec<ReachabilityView> = api.admin.get("/reachability?dest=a").await.unwrap();
     assert_eq!(to_a.len(), 1);
     assert_eq!(to_a[0].src, "b");
-    let p = problem(api.admin.put::<_, ReachabilityView>("/reachability/a/zz", &PutReachability { reachable: true }).await);
+    let p =
+        problem(api.admin.put::<_, ReachabilityView>("/reachability/a/zz", &PutReachability { reachable: true }).await);
     assert_eq!((p.status, p.field.as_deref()), (404, Some("dest")));
 }
