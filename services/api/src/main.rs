@@ -70,12 +70,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
     if config.admin_token.is_none() {
         tracing::warn!("API_ADMIN_TOKEN is not set: only tokens already stored in GeoDB can log in");
     }
-    let state = AppState {
-        geodb,
-        admin_token_hash: config.admin_token.as_ref().map(|t| hash_token(t.expose())),
-        home_site: config.home_site.clone(),
-        metrics,
-    };
+    let state =
+        AppState { geodb, admin_token_hash: config.admin_token.as_ref().map(|t| hash_token(t.expose())), metrics };
 
     let listener =
         TcpListener::bind(config.api_listen).with_context(|| format!("cannot listen on {}", config.api_listen))?;

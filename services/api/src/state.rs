@@ -4,7 +4,6 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use domain::SiteName;
 use geodb::{ConnectOptions, GeoDb};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -15,7 +14,6 @@ pub struct AppState {
     pub geodb: GeoDbHandle,
     /// SHA-256 (hex) of `API_ADMIN_TOKEN`; the token itself is not kept.
     pub admin_token_hash: Option<String>,
-    pub home_site: Option<SiteName>,
     pub metrics: PrometheusHandle,
 }
 

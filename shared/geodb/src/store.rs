@@ -39,6 +39,30 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page from up to `limit + 1` items read in order: the extra item only proves that
+    /// more exist, and the cursor is the key of the last item kept.
+    pub fn from_overfetch(mut items: Vec<T>, limit: usize, cursor_of: impl Fn(&T) -> String) -> Self {
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(cursor_of)
+        } else {
+            None
+        };
+        Self { items, next_cursor }
+    }
+}
+
+/// The cursor of a group listing.
+pub fn group_cursor(group: &UserGroup) -> String {
+    crate::cursor::encode(&[group.name.as_str()])
+}
+
+/// The cursor of a user listing: (group or "" when unassigned, name).
+pub fn user_cursor(user: &User) -> String {
+    crate::cursor::encode(&[user.group.as_ref().map_or("", |g| g.as_str()), user.name.as_str()])
+}
+
 /// Filters for listing a site's groups.
 #[derive(Debug, Clone, Default)]
 pub struct GroupFilter {

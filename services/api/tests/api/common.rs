@@ -36,7 +36,6 @@ impl TestApi {
         let state = AppState {
             geodb: handle,
             admin_token_hash: Some(hash_token(ADMIN_TOKEN)),
-            home_site: None,
             metrics: telemetry::install_metrics().expect("metrics"),
         };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");

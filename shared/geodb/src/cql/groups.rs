@@ -11,7 +11,7 @@ use super::exec::{Absent, cell};
 use super::rows::{GroupRow, to_timestamp};
 use crate::cursor;
 use crate::error::{ConflictKind, GeoDbError, Result};
-use crate::store::{GroupFilter, GroupFlags, Page, PageRequest};
+use crate::store::{GroupFilter, GroupFlags, Page, PageRequest, group_cursor};
 
 /// The limit a page request really gets: at least one item (a page of none could never
 /// advance), at most `MAX_LIMIT`.
@@ -81,13 +81,7 @@ impl CqlGeoDb {
                 }
             }
         }
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|g| cursor::encode(&[g.name.as_str()]))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(Page::from_overfetch(items, limit, group_cursor))
     }
 
     pub(super) async fn group_update_flags(

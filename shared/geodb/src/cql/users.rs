@@ -12,7 +12,7 @@ use super::groups::page_limit;
 use super::rows::{UserRow, required};
 use crate::cursor;
 use crate::error::{GeoDbError, Result};
-use crate::store::{Page, PageRequest, UserFilter};
+use crate::store::{Page, PageRequest, UserFilter, user_cursor};
 
 /// The `users_by_group` partition of a stored group name: unassigned users live under ''.
 fn partition_of(group: Option<&str>) -> &str {
@@ -159,14 +159,8 @@ impl CqlGeoDb {
                 break;
             }
         }
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(|r| cursor::encode(&[partition_of(r.group_name.as_deref()), r.name.as_str()]))
-        } else {
-            None
-        };
         let items = rows.iter().map(UserRow::to_model).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, next_cursor })
+        Ok(Page::from_overfetch(items, limit, user_cursor))
     }
 }
 

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use super::rows::{self, GROUP_COLUMNS};
 use crate::cursor;
 use crate::error::{ConflictKind, GeoDbError, Result};
-use crate::store::{GroupFilter, GroupFlags, Page, PageRequest};
+use crate::store::{GroupFilter, GroupFlags, Page, PageRequest, group_cursor};
 
 pub(super) fn insert(c: &Connection, g: &UserGroup) -> Result<bool> {
     let inserted = c
@@ -83,13 +83,7 @@ pub(super) fn list(c: &Connection, site: SiteId, filter: &GroupFilter, page: &Pa
             }
         }
     }
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|g| cursor::encode(&[g.name.as_str()]))
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, limit, group_cursor))
 }
 
 pub(super) fn update_flags(

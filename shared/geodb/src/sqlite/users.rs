@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 use super::rows::{self, USER_COLUMNS};
 use crate::cursor;
 use crate::error::{GeoDbError, Result};
-use crate::store::{Page, PageRequest, UserFilter};
+use crate::store::{Page, PageRequest, UserFilter, user_cursor};
 
 pub(super) fn insert(c: &Connection, u: &User) -> Result<bool> {
     let inserted = c
@@ -45,7 +45,7 @@ pub(super) fn list(c: &Connection, site: SiteId, filter: &UserFilter, page: &Pag
         None => (String::new(), String::new()),
     };
     let fetch = limit as i64 + 1;
-    let mut items = match &filter.group {
+    let items = match &filter.group {
         None => rows::all(
             c,
             &format!(
@@ -73,13 +73,8 @@ pub(super) fn list(c: &Connection, site: SiteId, filter: &UserFilter, page: &Pag
             )?
         }
     };
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|u| cursor::encode(&[u.group.as_ref().map_or("", |g| g.as_str()), u.name.as_str()]))
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    let page = Page::from_overfetch(items, limit, user_cursor);
+    Ok(page)
 }
 
 pub(super) fn delete(c: &Connection, name: &UserName) -> Result<bool> {
