@@ -22,6 +22,18 @@ impl Checks {
         }
     }
 
+    /// Like [`Checks::take`], keeping the field the error names (a nested path such as
+    /// `payload.duration_ms`).
+    pub fn take_as_named<T>(&mut self, result: Result<T, ValidationError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.push(FieldError { field: e.field, message: e.kind.to_string() });
+                None
+            }
+        }
+    }
+
     /// Like [`Checks::take`] for an optional input: absent stays `Some(None)`.
     pub fn take_opt<T>(
         &mut self,

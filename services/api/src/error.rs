@@ -8,6 +8,7 @@ use api_types::problem::PROBLEM_CONTENT_TYPE;
 use api_types::{FieldError, Problem};
 use domain::ValidationError;
 use geodb::{ConflictKind, GeoDbError, MoveRefusal};
+use queue::QueueError;
 
 macro_rules! error_codes {
     ($($variant:ident => $status:ident, $code:literal, $title:literal;)*) => {
@@ -50,6 +51,7 @@ error_codes! {
     UserNotFound         => NOT_FOUND, "user_not_found", "No such user";
     SettingNotFound      => NOT_FOUND, "setting_not_found", "No such setting";
     TokenNotFound        => NOT_FOUND, "token_not_found", "No such token";
+    JobNotFound          => NOT_FOUND, "job_not_found", "No such job";
     MethodNotAllowed     => METHOD_NOT_ALLOWED, "method_not_allowed", "The route does not accept this method";
     AlreadyExists        => CONFLICT, "already_exists", "An object with this name or id already exists";
     SiteNotEmpty         => CONFLICT, "site_not_empty", "The site still has backends or users";
@@ -58,10 +60,12 @@ error_codes! {
     GroupMoving          => CONFLICT, "group_moving", "The user group is moving";
     NoDestinationBackend => CONFLICT, "no_destination_backend", "No online backend can take user groups";
     MoveRefused          => CONFLICT, "move_refused", "The conditional group move did not apply";
+    JobConflict          => CONFLICT, "job_conflict", "The job is not in a state that allows this";
     PayloadTooLarge      => PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large";
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "The request body must be application/json";
     InvalidField         => UNPROCESSABLE_ENTITY, "invalid_field", "A field has an invalid value";
     GeodbUnavailable     => SERVICE_UNAVAILABLE, "geodb_unavailable", "GeoDB cannot be reached; retry later";
+    QueueUnavailable     => SERVICE_UNAVAILABLE, "queue_unavailable", "The job queue (Redis) cannot be reached; retry later";
     Internal             => INTERNAL_SERVER_ERROR, "internal", "Internal error";
 }
 
@@ -124,7 +128,7 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(self.code.status());
         resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE)));
         match self.code {
-            ErrorCode::GeodbUnavailable => {
+            ErrorCode::GeodbUnavailable | ErrorCode::QueueUnavailable => {
                 resp.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             ErrorCode::Unauthenticated => {
@@ -188,6 +192,26 @@ impl From<GeoDbError> for ApiError {
     }
 }
 
+impl From<QueueError> for ApiError {
+    fn from(err: QueueError) -> Self {
+        match err {
+            QueueError::Unavailable(reason) => {
+                tracing::warn!(%reason, "queue unavailable");
+                Self::new(ErrorCode::QueueUnavailable, "the job queue cannot be reached; retry later")
+            }
+            QueueError::NotFound(id) => Self::not_found(ErrorCode::JobNotFound, "job", id),
+            QueueError::Conflict(reason) => Self::new(ErrorCode::JobConflict, reason),
+            QueueError::InvalidCursor => {
+                Self::new(ErrorCode::InvalidCursor, "the cursor is not one this API gave out").field("cursor")
+            }
+            err @ (QueueError::Corrupt(_) | QueueError::Internal(_)) => {
+                tracing::error!(error = %err, "queue error");
+                Self::new(ErrorCode::Internal, "internal error; see the server log")
+            }
+        }
+    }
+}
+
 impl From<MoveRefusal> for ApiError {
     fn from(reason: MoveRefusal) -> Self {
         Self::new(ErrorCode::MoveRefused, reason.to_string())
@@ -204,7 +228,8 @@ mod tests {
         let mut seen = HashSet::new();
         for code in ErrorCode::ALL {
             assert!(seen.insert(code.code()), "duplicate code {}", code.code());
-            let server_side = matches!(code, ErrorCode::GeodbUnavailable | ErrorCode::Internal);
+            let server_side =
+                matches!(code, ErrorCode::GeodbUnavailable | ErrorCode::QueueUnavailable | ErrorCode::Internal);
             assert_eq!(code.status().is_server_error(), server_side, "{}", code.code());
         }
     }

@@ -15,4 +15,4 @@ pub mod state;
 pub mod views;
 
 pub use app::{app, serve};
-pub use state::{AppState, GeoDbHandle};
+pub use state::{AppState, Connecting, GeoDbHandle, QueueHandle};

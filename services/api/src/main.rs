@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::Parser;
 use config::{Config, Service};
 use controller_api::auth::hash_token;
-use controller_api::{AppState, GeoDbHandle, serve};
+use controller_api::{AppState, GeoDbHandle, QueueHandle, serve};
+use queue::Queue;
 
 #[derive(Debug, Parser)]
 #[command(name = "controller-api", version, about = "The cluster controller's REST API")]
@@ -60,18 +61,31 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let geodb = match geodb::connect(&config.geodb).await {
         Ok(db) => {
             tracing::info!(kind = db.kind(), "geodb connected");
-            GeoDbHandle::ready(db)
+            GeoDbHandle::geodb(db)
         }
         Err(err) => {
             tracing::warn!(error = %err, "geodb not reachable at start-up; retrying in the background");
             GeoDbHandle::connect_in_background(config.geodb.clone())
         }
     };
+    // The queue (Redis) serves the job routes only: the API runs without it and reconnects.
+    let queue_config = config.queue_config();
+    let queue = match Queue::connect(config.redis_url.expose(), queue_config.clone()).await {
+        Ok(queue) => QueueHandle::queue(queue),
+        Err(err) => {
+            tracing::warn!(error = %err, "redis not reachable at start-up; retrying in the background");
+            QueueHandle::connect_in_background(config.redis_url.expose().to_owned(), queue_config)
+        }
+    };
     if config.admin_token.is_none() {
         tracing::warn!("API_ADMIN_TOKEN is not set: only tokens already stored in GeoDB can log in");
     }
-    let state =
-        AppState { geodb, admin_token_hash: config.admin_token.as_ref().map(|t| hash_token(t.expose())), metrics };
+    let state = AppState {
+        geodb,
+        queue,
+        admin_token_hash: config.admin_token.as_ref().map(|t| hash_token(t.expose())),
+        metrics,
+    };
 
     let listener =
         TcpListener::bind(config.api_listen).with_context(|| format!("cannot listen on {}", config.api_listen))?;

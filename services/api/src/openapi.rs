@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{backends, groups, health, reachability, settings, sites, stats, tags, tokens, users};
+use crate::routes::{backends, groups, health, jobs, reachability, settings, sites, stats, tags, tokens, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,7 @@ use crate::routes::{backends, groups, health, reachability, settings, sites, sta
         reachability::list, reachability::put,
         stats::get,
         tokens::list, tokens::create, tokens::remove, tokens::whoami,
+        jobs::enqueue, jobs::get, jobs::list, jobs::retry, jobs::scheduler, jobs::queues,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&BearerAuth)

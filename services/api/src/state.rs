@@ -1,52 +1,63 @@
-//! What every handler can reach: GeoDB (possibly still connecting), the bootstrap admin
-//! token's hash and the metrics handle.
+//! What every handler can reach: GeoDB and the job queue (each possibly still connecting), the
+//! bootstrap admin token's hash and the metrics handle.
 
+use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use geodb::{ConnectOptions, GeoDb};
 use metrics_exporter_prometheus::PrometheusHandle;
+use queue::Queue;
 
 use crate::error::{ApiError, ErrorCode};
 
 #[derive(Clone)]
 pub struct AppState {
     pub geodb: GeoDbHandle,
+    pub queue: QueueHandle,
     /// SHA-256 (hex) of `API_ADMIN_TOKEN`; the token itself is not kept.
     pub admin_token_hash: Option<String>,
     pub metrics: PrometheusHandle,
 }
 
-/// GeoDB, or the fact that it is not reachable yet. The API starts and answers health checks
-/// (and 503s) while GeoDB is down, and connects as soon as it can.
-#[derive(Clone, Default)]
-pub struct GeoDbHandle {
-    inner: Arc<RwLock<Option<Arc<dyn GeoDb>>>>,
+/// A connection that may not exist yet. The API starts and answers health checks (and 503s)
+/// while a dependency is down, and connects as soon as it can.
+#[derive(Clone)]
+pub struct Connecting<T> {
+    inner: Arc<RwLock<Option<T>>>,
+    unavailable: ErrorCode,
 }
 
-impl GeoDbHandle {
-    pub fn ready(db: Arc<dyn GeoDb>) -> Self {
-        Self { inner: Arc::new(RwLock::new(Some(db))) }
+pub type GeoDbHandle = Connecting<Arc<dyn GeoDb>>;
+pub type QueueHandle = Connecting<Queue>;
+
+impl<T: Clone + Send + Sync + 'static> Connecting<T> {
+    pub fn ready(value: T, unavailable: ErrorCode) -> Self {
+        Self { inner: Arc::new(RwLock::new(Some(value))), unavailable }
     }
 
-    /// A handle that connects in the background, retrying with capped backoff until it
-    /// succeeds.
-    pub fn connect_in_background(options: ConnectOptions) -> Self {
-        let handle = Self::default();
-        let slot = handle.clone();
+    /// Connects in the background, retrying with capped backoff until `connect` succeeds.
+    pub fn in_background<F, Fut, E>(what: &'static str, unavailable: ErrorCode, connect: F) -> Self
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send,
+        E: std::fmt::Display + Send,
+    {
+        let handle = Self { inner: Arc::new(RwLock::new(None)), unavailable };
+        let slot = handle.inner.clone();
         tokio::spawn(async move {
             let mut delay = Duration::from_millis(100);
             loop {
-                match geodb::connect(&options).await {
-                    Ok(db) => {
-                        tracing::info!(kind = db.kind(), "geodb connected");
-                        if let Ok(mut guard) = slot.inner.write() {
-                            *guard = Some(db);
+                match connect().await {
+                    Ok(value) => {
+                        tracing::info!(what, "connected");
+                        if let Ok(mut guard) = slot.write() {
+                            *guard = Some(value);
                         }
                         return;
                     }
                     Err(err) => {
-                        tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "geodb connect failed");
+                        tracing::warn!(what, error = %err, retry_in_ms = delay.as_millis() as u64, "connect failed");
                         tokio::time::sleep(delay).await;
                         delay = (delay * 2).min(Duration::from_secs(5));
                     }
@@ -56,12 +67,43 @@ impl GeoDbHandle {
         handle
     }
 
-    /// GeoDB, or 503 while it is not connected.
-    pub fn get(&self) -> Result<Arc<dyn GeoDb>, ApiError> {
+    /// A dependency that is not configured or not wanted: every use answers 503.
+    pub fn absent(unavailable: ErrorCode) -> Self {
+        Self { inner: Arc::new(RwLock::new(None)), unavailable }
+    }
+
+    /// The connection, or 503 while there is none.
+    pub fn get(&self) -> Result<T, ApiError> {
         self.inner
             .read()
             .ok()
             .and_then(|g| g.clone())
-            .ok_or_else(|| ApiError::new(ErrorCode::GeodbUnavailable, "GeoDB is not connected yet; retry later"))
+            .ok_or_else(|| ApiError::new(self.unavailable, "not connected yet; retry later"))
+    }
+}
+
+impl GeoDbHandle {
+    pub fn geodb(db: Arc<dyn GeoDb>) -> Self {
+        Self::ready(db, ErrorCode::GeodbUnavailable)
+    }
+
+    pub fn connect_in_background(options: ConnectOptions) -> Self {
+        Self::in_background("geodb", ErrorCode::GeodbUnavailable, move || {
+            let options = options.clone();
+            async move { geodb::connect(&options).await }
+        })
+    }
+}
+
+impl QueueHandle {
+    pub fn queue(queue: Queue) -> Self {
+        Self::ready(queue, ErrorCode::QueueUnavailable)
+    }
+
+    pub fn connect_in_background(redis_url: String, config: queue::QueueConfig) -> Self {
+        Self::in_background("queue", ErrorCode::QueueUnavailable, move || {
+            let (url, config) = (redis_url.clone(), config.clone());
+            async move { Queue::connect(&url, config).await }
+        })
     }
 }

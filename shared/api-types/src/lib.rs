@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod groups;
+pub mod jobs;
 pub mod patch;
 pub mod problem;
 pub mod settings;
@@ -13,6 +14,7 @@ pub mod client;
 
 pub use cluster::*;
 pub use groups::*;
+pub use jobs::*;
 pub use problem::{FieldError, Problem};
 pub use settings::*;
 

@@ -126,4 +126,6 @@ pub struct WhoAmI {
 pub struct Health {
     pub status: String,
     pub geodb: String,
+    /// The job queue's state; informational, readiness does not depend on it.
+    pub queue: String,
 }

@@ -3,6 +3,23 @@
 //! for the singleton scheduler. Every multi-key change is one Redis script (see `scripts/`),
 //! so a crash between two commands never leaves a job half-moved.
 
+mod backoff;
+mod conn;
+mod consumer;
+mod delivery;
+mod error;
+mod keys;
+mod lease;
+mod list;
+mod queue;
+mod record;
+mod schedule;
+mod scripts;
 pub mod types;
 
+pub use backoff::backoff;
+pub use consumer::Consumer;
+pub use lease::Lease;
+pub use list::MAX_PAGE;
+pub use queue::Queue;
 pub use types::*;

@@ -83,7 +83,10 @@ impl fmt::Display for JobState {
 impl FromStr for JobState {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| "must be queued, running, succeeded, failed or dead".into())
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| "must be queued, running, succeeded, failed or dead".into())
     }
 }
 
@@ -176,7 +179,9 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Completion {
     Succeeded,
-    RetryScheduled { at: DateTime<Utc> },
+    RetryScheduled {
+        at: DateTime<Utc>,
+    },
     Dead,
     /// The attempt no longer owned the job (its claim was taken over); nothing was written.
     Stale,

@@ -3,9 +3,11 @@
 //! Nothing here is a fake of something we can run.
 
 pub mod binaries;
+pub mod redis;
 pub mod wait;
 
 pub use binaries::{ChildGuard, binary_path};
+pub use redis::{RedisServer, unique_prefix};
 pub use wait::{wait_until, wait_until_async};
 
 use std::path::PathBuf;

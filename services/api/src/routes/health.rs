@@ -14,7 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok".into(), geodb: "not checked".into() })
+    HttpResponse::Ok().json(Health { status: "ok".into(), geodb: "not checked".into(), queue: "not checked".into() })
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "health",
@@ -27,9 +27,20 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         },
         Err(e) => Err(e.detail),
     };
+    // Readiness follows GeoDB only: the queue serves the job routes, and CRUD must not go down
+    // with Redis. Its state is reported for operators.
+    let queue = match state.queue.get() {
+        Ok(q) => match q.ping().await {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => e.to_string(),
+        },
+        Err(e) => e.detail,
+    };
     match geodb {
-        Ok(kind) => HttpResponse::Ok().json(Health { status: "ready".into(), geodb: format!("{kind}: ok") }),
-        Err(reason) => HttpResponse::ServiceUnavailable().json(Health { status: "unavailable".into(), geodb: reason }),
+        Ok(kind) => HttpResponse::Ok().json(Health { status: "ready".into(), geodb: format!("{kind}: ok"), queue }),
+        Err(reason) => {
+            HttpResponse::ServiceUnavailable().json(Health { status: "unavailable".into(), geodb: reason, queue })
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod backends;
 pub mod groups;
 pub mod health;
+pub mod jobs;
 pub mod reachability;
 pub mod settings;
 pub mod sites;
@@ -24,4 +25,5 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     reachability::configure(cfg);
     stats::configure(cfg);
     tokens::configure(cfg);
+    jobs::configure(cfg);
 }

@@ -31,11 +31,19 @@ const ROUTES: &[(&str, &str, &str, Role)] = &[
     ("GET", "/api/v1/tokens", "", Role::Admin),
     ("POST", "/api/v1/tokens", r#"{"name":"x","role":"viewer"}"#, Role::Admin),
     ("GET", "/api/v1/whoami", "", Role::Viewer),
+    ("GET", "/api/v1/jobs", "", Role::Viewer),
+    ("POST", "/api/v1/jobs", r#"{"kind":"probe"}"#, Role::Operator),
+    ("GET", "/api/v1/scheduler", "", Role::Viewer),
+    ("GET", "/api/v1/queues", "", Role::Viewer),
 ];
 
 #[tokio::test]
 async fn each_role_reaches_exactly_the_routes_it_should() {
-    let api = TestApi::start().await;
+    let redis = testkit::redis::RedisServer::start().await;
+    let queue = queue::Queue::connect(&redis.url(), queue::QueueConfig::new(testkit::redis::unique_prefix("auth")))
+        .await
+        .unwrap();
+    let api = TestApi::start_with_queue(queue).await;
     api.site_with_backends("s1", 1).await;
     let _: serde_json::Value = api
         .admin

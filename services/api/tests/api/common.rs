@@ -7,8 +7,10 @@ use actix_web::dev::ServerHandle;
 use api_types::client::Client;
 use api_types::{CreateBackend, CreateSite, Problem, UpdateBackend};
 use controller_api::auth::hash_token;
-use controller_api::{AppState, GeoDbHandle, serve};
+use controller_api::error::ErrorCode;
+use controller_api::{AppState, GeoDbHandle, QueueHandle, serve};
 use geodb::GeoDb;
+use queue::Queue;
 use testkit::TempGeoDb;
 
 pub const ADMIN_TOKEN: &str = "test-bootstrap-admin-token-0123456789";
@@ -29,12 +31,23 @@ impl TestApi {
     }
 
     pub async fn start_with(db: Arc<dyn GeoDb>, geodb: TempGeoDb) -> Self {
-        Self::start_handle(GeoDbHandle::ready(db), geodb).await
+        Self::start_handle(GeoDbHandle::geodb(db), geodb).await
     }
 
     pub async fn start_handle(handle: GeoDbHandle, geodb: TempGeoDb) -> Self {
+        Self::start_full(handle, QueueHandle::absent(ErrorCode::QueueUnavailable), geodb).await
+    }
+
+    /// With a real queue on `redis` (a private redis-server), for the job routes.
+    pub async fn start_with_queue(queue: Queue) -> Self {
+        let geodb = TempGeoDb::new().await;
+        Self::start_full(GeoDbHandle::geodb(geodb.db.clone()), QueueHandle::queue(queue), geodb).await
+    }
+
+    pub async fn start_full(handle: GeoDbHandle, queue: QueueHandle, geodb: TempGeoDb) -> Self {
         let state = AppState {
             geodb: handle,
+            queue,
             admin_token_hash: Some(hash_token(ADMIN_TOKEN)),
             metrics: telemetry::install_metrics().expect("metrics"),
         };

@@ -10,6 +10,7 @@ mod common;
 mod errors;
 mod groups;
 mod health;
+mod jobs;
 mod openapi;
 mod settings;
 mod sites;
