@@ -1,3 +1,13 @@
 //! End-to-end tests over the real binaries: one test binary, a module per feature.
 
 mod api_binary;
+mod queue_config;
+mod queue_dedup;
+mod queue_harness;
+mod queue_priority;
+mod queue_reclaim;
+mod queue_redis_restart;
+mod queue_retry;
+mod queue_scheduler;
+mod queue_shutdown;
+mod queue_throughput;

@@ -1,1 +1,172 @@
-fn main() {}
+//! `controller-worker --priority high|low`: start-up and shutdown, step by step.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use config::{Config, Service};
+use controller_worker::jobs::{Registry, probe::Probe};
+use controller_worker::outage::Outage;
+use controller_worker::pool::{Drain, Pool};
+use controller_worker::signals::Signals;
+use controller_worker::{admin, metrics, upkeep};
+use queue::{Priority, Queue};
+
+#[derive(Debug, Parser)]
+#[command(name = "controller-worker", version, about = "Runs the jobs of one priority's queue")]
+struct Args {
+    /// The queue this worker serves.
+    #[arg(long, required_unless_present = "print_config")]
+    priority: Option<Priority>,
+    /// Jobs run at once (overrides WORKER_CONCURRENCY).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    concurrency: Option<u16>,
+    /// TOML configuration file (settings may also come from the environment).
+    #[arg(long, env = config::CONFIG_PATH_ENV)]
+    config: Option<PathBuf>,
+    /// Print the effective configuration (secrets redacted) and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut config = match config::load_from_process(Service::Worker, args.config.as_deref()) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("controller-worker: invalid configuration:\n{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.print_config {
+        print!("{}", config.render_effective());
+        return ExitCode::SUCCESS;
+    }
+    if let Some(concurrency) = args.concurrency {
+        config.worker.concurrency = usize::from(concurrency);
+    }
+    let Some(priority) = args.priority else {
+        eprintln!("controller-worker: --priority high|low is required");
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("controller-worker: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(config, priority));
+    // Jobs abandoned at the end of the grace period are still sleeping in their tasks: do not
+    // wait for them, their claims are for other workers now.
+    runtime.shutdown_timeout(Duration::ZERO);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("controller-worker: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
+    telemetry::init_tracing(&config.log.level, config.log.format).context("logging")?;
+    let prometheus = telemetry::install_metrics().context("metrics")?;
+    metrics::describe();
+    let consumer_name = consumer_name();
+    let concurrency = config.worker.concurrency;
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), %priority, concurrency, consumer = %consumer_name, "starting controller-worker");
+
+    // Signals first: a SIGTERM during start-up must stop us, not kill a half-started worker.
+    let mut signals = Signals::listen().context("signal handlers")?;
+
+    // Metrics and liveness, served before Redis is reachable so an outage is visible.
+    let admin = match config.worker.metrics_listen {
+        Some(address) => {
+            let (bound, handle) =
+                admin::serve(address, prometheus).with_context(|| format!("cannot listen on {address}"))?;
+            tracing::info!(address = %bound, "serving /metrics and /healthz");
+            Some(handle)
+        }
+        None => None,
+    };
+
+    // Redis: wait for it as long as it takes; a worker that exits would only be restarted into
+    // the same outage.
+    let queue_config = config.queue_config();
+    let Some(queue) = connect(config.redis_url.expose(), queue_config.clone(), &mut signals).await else {
+        tracing::info!("shutdown requested before redis was reachable; controller-worker stopped");
+        return Ok(());
+    };
+    tracing::info!(prefix = %queue_config.prefix, "queue connected");
+
+    // The job handlers. The probe counts its runs in Redis next to the queue's keys.
+    let redis = deadpool_redis::Config::from_url(config.redis_url.expose())
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .context("redis pool for the job handlers")?;
+    let registry = Registry::new(Probe::new(redis, queue_config.prefix.clone(), queue_config.retention));
+
+    // The pool: heartbeats and acknowledgements start now; retries are promoted and gauges
+    // refreshed in the background; jobs are claimed until the first SIGTERM or SIGINT.
+    let consumer = queue.consumer(priority, consumer_name);
+    let pool = Pool::start(consumer.clone(), registry, concurrency, queue_config.heartbeat_interval());
+    tokio::spawn(upkeep::run(queue.clone(), consumer, signals.clone()));
+    tracing::info!("claiming jobs");
+    pool.run(&mut signals).await;
+
+    // Shutdown: nothing new is claimed; running jobs get the grace period to finish.
+    let grace = config.worker.shutdown_grace;
+    tracing::info!(
+        running = pool.running(),
+        grace_secs = grace.as_secs(),
+        "shutdown requested; finishing running jobs"
+    );
+    match pool.drain(grace, &mut signals).await {
+        Drain::Finished => {
+            // Nothing is pending under our name: leave the consumer group tidy.
+            if let Err(error) = pool.consumer().leave().await {
+                tracing::warn!(%error, "cannot leave the consumer group; it will be cleaned up later");
+            }
+            tracing::info!("all jobs finished");
+        }
+        Drain::Abandoned(running) => {
+            tracing::warn!(
+                running,
+                "stopping with jobs still running; other workers reclaim them after the visibility timeout"
+            );
+        }
+    }
+    if let Some(admin) = admin {
+        admin.stop(false).await;
+    }
+    tracing::info!("controller-worker stopped");
+    Ok(())
+}
+
+/// Connects, retrying with backoff; `None` if shutdown was requested first.
+async fn connect(url: &str, config: queue::QueueConfig, signals: &mut Signals) -> Option<Queue> {
+    let mut outage = Outage::new("connect");
+    loop {
+        match Queue::connect(url, config.clone()).await {
+            Ok(queue) => {
+                outage.succeeded();
+                return Some(queue);
+            }
+            Err(error) => {
+                let delay = outage.failed(&error);
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = signals.stop() => return None,
+                }
+            }
+        }
+    }
+}
+
+/// `host:pid:random`: unique per process, and readable in `XINFO CONSUMERS` and job records.
+fn consumer_name() -> String {
+    let host = hostname::get().map_or_else(|_| "unknown".to_owned(), |h| h.to_string_lossy().into_owned());
+    format!("{host}:{}:{:06x}", std::process::id(), rand::random::<u32>() & 0xff_ffff)
+}

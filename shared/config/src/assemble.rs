@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use domain::SiteName;
 use geodb::{ConnectOptions, CqlConsistency, CqlOptions, SqliteOptions};
 
 use crate::env::Env;
@@ -13,7 +14,7 @@ use crate::parse;
 use crate::resolve::Resolver;
 use crate::settings::{self, *};
 use crate::url::GeoDbUrl;
-use crate::{Config, LogConfig, Service};
+use crate::{Config, LogConfig, QueueConfig, SchedulerConfig, Service, WorkerConfig};
 
 pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> Result<Config, ConfigErrors> {
     let mut r = Resolver::new(service, config_path, env);
@@ -22,6 +23,9 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
     let redis_url = r.get(&REDIS_URL);
     let api_listen = r.get(&API_LISTEN);
     let admin_token = r.get(&API_ADMIN_TOKEN);
+    let queue = queue_config(&mut r, home_site.as_ref());
+    let scheduler = scheduler_config(&mut r);
+    let worker = worker_config(&mut r);
     let log = log_config(&mut r, service);
 
     let (errors, effective, config_file) = r.finish();
@@ -30,11 +34,26 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
     }
     // With no errors every setting that has a default is present; this only guards against a
     // default that is missing from the table.
-    let (Some(geodb), Some(redis_url), Some(api_listen), Some(log)) = (geodb, redis_url, api_listen, log) else {
+    let (Some(geodb), Some(redis_url), Some(api_listen), Some(queue), Some(scheduler), Some(worker), Some(log)) =
+        (geodb, redis_url, api_listen, queue, scheduler, worker, log)
+    else {
         let message = "a setting with a built-in default has none (a bug in controller-config)";
         return Err(ConfigErrors(vec![ConfigError::new("configuration", Origin::Default, message)]));
     };
-    Ok(Config { service, home_site, geodb, redis_url, api_listen, admin_token, log, config_file, effective })
+    Ok(Config {
+        service,
+        home_site,
+        geodb,
+        redis_url,
+        api_listen,
+        admin_token,
+        queue,
+        scheduler,
+        worker,
+        log,
+        config_file,
+        effective,
+    })
 }
 
 fn geodb_options(r: &mut Resolver<'_>) -> Option<ConnectOptions> {
@@ -88,6 +107,53 @@ fn geodb_options(r: &mut Resolver<'_>) -> Option<ConnectOptions> {
     })
 }
 
+fn queue_config(r: &mut Resolver<'_>, home_site: Option<&SiteName>) -> Option<QueueConfig> {
+    let prefix = r.get(&QUEUE_PREFIX).unwrap_or_else(|| {
+        // One Redis may serve the controllers of several sites: each keeps to its own keys.
+        let derived = format!("controller:{}", home_site.map_or("default", SiteName::as_str));
+        r.derived_default(&QUEUE_PREFIX.def, &derived);
+        derived
+    });
+    let visibility_timeout_ms = r.get(&QUEUE_VISIBILITY_TIMEOUT_MS);
+    let max_attempts = r.get(&QUEUE_MAX_ATTEMPTS);
+    let retry_base_ms = r.get(&QUEUE_RETRY_BASE_MS);
+    let retry_max_ms = r.get(&QUEUE_RETRY_MAX_MS);
+    let retention_secs = r.get(&QUEUE_RETENTION_SECS);
+    let dead_retention_secs = r.get(&QUEUE_DEAD_RETENTION_SECS);
+    if let (Some(base), Some(max)) = (retry_base_ms, retry_max_ms)
+        && max < base
+    {
+        let origin = r.origin(&QUEUE_RETRY_MAX_MS.def);
+        r.error(ConfigError::new(QUEUE_RETRY_MAX_MS.def.name, origin, "must be at least QUEUE_RETRY_BASE_MS"));
+    }
+    Some(QueueConfig {
+        prefix,
+        visibility_timeout: Duration::from_millis(visibility_timeout_ms?),
+        max_attempts: max_attempts?,
+        retry_base: Duration::from_millis(retry_base_ms?),
+        retry_max: Duration::from_millis(retry_max_ms?),
+        retention: Duration::from_secs(retention_secs?),
+        dead_retention: Duration::from_secs(dead_retention_secs?),
+    })
+}
+
+fn scheduler_config(r: &mut Resolver<'_>) -> Option<SchedulerConfig> {
+    let lease_ttl_ms = r.get(&SCHEDULER_LEASE_TTL_MS);
+    let entries = r.get(&SCHEDULER_ENTRIES);
+    Some(SchedulerConfig { lease_ttl: Duration::from_millis(lease_ttl_ms?), entries: entries? })
+}
+
+fn worker_config(r: &mut Resolver<'_>) -> Option<WorkerConfig> {
+    let concurrency = r.get(&WORKER_CONCURRENCY);
+    let shutdown_grace_secs = r.get(&WORKER_SHUTDOWN_GRACE_SECS);
+    let metrics_listen = r.get(&WORKER_METRICS_LISTEN);
+    Some(WorkerConfig {
+        concurrency: concurrency?,
+        shutdown_grace: Duration::from_secs(shutdown_grace_secs?),
+        metrics_listen: metrics_listen?,
+    })
+}
+
 /// Reads every service's log settings (one shared `.env` serves them all, so a typo in another
 /// service's level is still a typo) and keeps the running service's.
 fn log_config(r: &mut Resolver<'_>, service: Service) -> Option<LogConfig> {
@@ -112,3 +178,8 @@ pub(crate) mod tests;
 #[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 #[path = "geodb_test.rs"]
 mod geodb_tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+#[path = "queue_test.rs"]
+mod queue_tests;

@@ -10,6 +10,7 @@ mod error;
 mod parse;
 mod render;
 mod resolve;
+mod schedule;
 mod secret;
 pub mod settings;
 mod url;
@@ -17,10 +18,12 @@ mod url;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use domain::SiteName;
 pub use env::Env;
 pub use error::{ConfigError, ConfigErrors, Origin};
+pub use queue::{QueueConfig, ScheduleEntry};
 pub use secret::Secret;
 pub use telemetry::LogFormat;
 pub use url::{GeoDbUrl, RedisUrl};
@@ -67,6 +70,10 @@ pub struct Config {
     pub api_listen: SocketAddr,
     /// Bootstrap admin token for the API (`API_ADMIN_TOKEN`).
     pub admin_token: Option<Secret>,
+    /// Key prefix, timeouts, attempts and retention of the job queue; see [`Config::queue_config`].
+    queue: QueueConfig,
+    pub scheduler: SchedulerConfig,
+    pub worker: WorkerConfig,
     /// This service's log level and format.
     pub log: LogConfig,
     /// The TOML file that was read, if any.
@@ -81,6 +88,26 @@ pub struct LogConfig {
     /// A level (`info`) or a full `EnvFilter` directive (`info,geodb=debug`).
     pub level: String,
     pub format: LogFormat,
+}
+
+/// What `controller-scheduler` reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulerConfig {
+    /// The leader lease's lifetime (`SCHEDULER_LEASE_TTL_MS`).
+    pub lease_ttl: Duration,
+    /// The periodic jobs, validated for their kinds (`SCHEDULER_ENTRIES`).
+    pub entries: Vec<ScheduleEntry>,
+}
+
+/// What `controller-worker` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerConfig {
+    /// Jobs run at once by one process (`WORKER_CONCURRENCY`).
+    pub concurrency: usize,
+    /// How long SIGTERM waits for running jobs (`WORKER_SHUTDOWN_GRACE_SECS`).
+    pub shutdown_grace: Duration,
+    /// Where `/metrics` and `/healthz` are served; `None` when disabled.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The environment variable naming the TOML file when the service gets no `--config`.
@@ -108,6 +135,9 @@ impl fmt::Debug for Config {
             .field("redis_url", &self.redis_url)
             .field("api_listen", &self.api_listen)
             .field("admin_token", &self.admin_token)
+            .field("queue", &self.queue)
+            .field("scheduler", &self.scheduler)
+            .field("worker", &self.worker)
             .field("log", &self.log)
             .field("config_file", &self.config_file)
             .finish_non_exhaustive()
@@ -115,6 +145,11 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// The job queue's settings, ready for `queue::Queue::connect`.
+    pub fn queue_config(&self) -> QueueConfig {
+        self.queue.clone()
+    }
+
     /// Every setting as TOML, with its effective value and where it came from; secrets (and
     /// passwords inside URLs) are shown as `"<redacted>"`. Used by `--print-config`.
     pub fn render_effective(&self) -> String {

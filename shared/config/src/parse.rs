@@ -107,6 +107,26 @@ pub(crate) fn socket_addr(s: &str) -> Result<SocketAddr, String> {
     s.parse().map_err(|_| "must be a socket address such as 127.0.0.1:8080 or [::]:8080".to_owned())
 }
 
+/// A socket address, or `off` for a listener that must not run. (`off` rather than an empty value:
+/// an empty variable means unset, which gives the default.)
+pub(crate) fn optional_socket_addr(s: &str) -> Result<Option<SocketAddr>, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(|_| "must be a socket address such as 127.0.0.1:9100 or off".to_owned())
+}
+
+/// A Redis key prefix: plain characters only, so keys stay readable in `redis-cli` and a prefix
+/// never smuggles in a hash tag (`{`) or a glob (`*`) that would change which keys a scan matches.
+pub(crate) fn key_prefix(s: &str) -> Result<String, String> {
+    const MAX: usize = 100;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.');
+    if s.len() > MAX || !s.chars().all(plain) {
+        return Err(format!("must be up to {MAX} letters, digits, ':', '_', '-' and '.'"));
+    }
+    Ok(s.to_owned())
+}
+
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error", "off"];
 
 /// A bare level, or a full `EnvFilter` directive. A bare word that is not a level is refused

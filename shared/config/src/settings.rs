@@ -10,10 +10,12 @@ use std::net::SocketAddr;
 
 use domain::SiteName;
 use geodb::CqlConsistency;
+use queue::ScheduleEntry;
 use telemetry::LogFormat;
 
 use crate::Service::{self, Api, Cli, Scheduler, Sim, Worker};
 use crate::parse;
+use crate::schedule;
 use crate::secret::Secret;
 use crate::url::{self, GeoDbUrl, RedisUrl};
 
@@ -182,6 +184,97 @@ pub static API_ADMIN_TOKEN: Setting<Secret> = Setting::new(
 )
 .sensitivity(Sensitivity::Secret)
 .services(&[Api]);
+pub static QUEUE_PREFIX: Setting<String> = Setting::new(
+    "QUEUE_PREFIX",
+    "Prefix of every queue key in Redis, so several controllers can share one Redis; unset: `controller:<CLUSTER_SITE>` (`controller:default` without a site).",
+    parse::key_prefix,
+)
+.services(CONTROLLER);
+pub static QUEUE_VISIBILITY_TIMEOUT_MS: Setting<u64> = Setting::new(
+    "QUEUE_VISIBILITY_TIMEOUT_MS",
+    "A running job whose worker stopped heartbeating for this long is given to another worker (100 to 3600000).",
+    |s| parse::integer(s, 100, 3_600_000),
+)
+.default("30000")
+.kind(Kind::Integer)
+.services(CONTROLLER);
+pub static QUEUE_MAX_ATTEMPTS: Setting<u32> = Setting::new(
+    "QUEUE_MAX_ATTEMPTS",
+    "Attempts of a job (unless it asks for another number) before it goes to the dead letters (1 to 100).",
+    |s| parse::integer(s, 1, 100),
+)
+.default("5")
+.kind(Kind::Integer)
+.services(CONTROLLER);
+pub static QUEUE_RETRY_BASE_MS: Setting<u64> = Setting::new(
+    "QUEUE_RETRY_BASE_MS",
+    "Backoff before the second attempt; it doubles with every further attempt, with jitter (1 to 3600000).",
+    |s| parse::integer(s, 1, 3_600_000),
+)
+.default("1000")
+.kind(Kind::Integer)
+.services(CONTROLLER);
+pub static QUEUE_RETRY_MAX_MS: Setting<u64> = Setting::new(
+    "QUEUE_RETRY_MAX_MS",
+    "The longest backoff between two attempts; at least QUEUE_RETRY_BASE_MS (1 to 86400000).",
+    |s| parse::integer(s, 1, 86_400_000),
+)
+.default("300000")
+.kind(Kind::Integer)
+.services(CONTROLLER);
+pub static QUEUE_RETENTION_SECS: Setting<u64> =
+    Setting::new("QUEUE_RETENTION_SECS", "How long the records of succeeded jobs are kept (1 to 31536000).", |s| {
+        parse::integer(s, 1, 31_536_000)
+    })
+    .default("86400")
+    .kind(Kind::Integer)
+    .services(CONTROLLER);
+pub static QUEUE_DEAD_RETENTION_SECS: Setting<u64> = Setting::new(
+    "QUEUE_DEAD_RETENTION_SECS",
+    "How long dead jobs are kept for inspection and redrive (1 to 31536000).",
+    |s| parse::integer(s, 1, 31_536_000),
+)
+.default("604800")
+.kind(Kind::Integer)
+.services(CONTROLLER);
+pub static SCHEDULER_LEASE_TTL_MS: Setting<u64> = Setting::new(
+    "SCHEDULER_LEASE_TTL_MS",
+    "Lifetime of the scheduler's leader lease, renewed every third of it; a standby takes over at most this long after the leader died (300 to 600000).",
+    |s| parse::integer(s, 300, 600_000),
+)
+.default("10000")
+.kind(Kind::Integer)
+.services(&[Scheduler]);
+pub static SCHEDULER_ENTRIES: Setting<Vec<ScheduleEntry>> = Setting::new(
+    "SCHEDULER_ENTRIES",
+    "The periodic jobs, a JSON array of `{\"name\", \"kind\", \"interval_ms\", \"priority\"?, \"payload\"?}`; each payload is validated for its kind; ticks are aligned to multiples of the interval.",
+    schedule::entries,
+)
+.default(schedule::DEFAULT)
+.services(&[Scheduler]);
+pub static WORKER_CONCURRENCY: Setting<usize> = Setting::new(
+    "WORKER_CONCURRENCY",
+    "Jobs one worker process runs at once; `--concurrency` overrides it (1 to 4096).",
+    |s| parse::integer(s, 1, 4096),
+)
+.default("64")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static WORKER_SHUTDOWN_GRACE_SECS: Setting<u64> = Setting::new(
+    "WORKER_SHUTDOWN_GRACE_SECS",
+    "On SIGTERM, how long a worker waits for its running jobs; the rest are reclaimed by other workers (0 to 3600).",
+    |s| parse::integer(s, 0, 3600),
+)
+.default("30")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static WORKER_METRICS_LISTEN: Setting<Option<SocketAddr>> = Setting::new(
+    "WORKER_METRICS_LISTEN",
+    "Socket address of the worker's `/metrics` and `/healthz` (port 0: any free port, logged); `off` disables them.",
+    parse::optional_socket_addr,
+)
+.default("127.0.0.1:0")
+.services(&[Worker]);
 
 macro_rules! log_settings {
     ($level:ident, $format:ident, $service:expr, $default:literal) => {
@@ -234,6 +327,18 @@ pub static ALL: &[&Def] = &[
     &REDIS_URL.def,
     &API_LISTEN.def,
     &API_ADMIN_TOKEN.def,
+    &QUEUE_PREFIX.def,
+    &QUEUE_VISIBILITY_TIMEOUT_MS.def,
+    &QUEUE_MAX_ATTEMPTS.def,
+    &QUEUE_RETRY_BASE_MS.def,
+    &QUEUE_RETRY_MAX_MS.def,
+    &QUEUE_RETENTION_SECS.def,
+    &QUEUE_DEAD_RETENTION_SECS.def,
+    &SCHEDULER_LEASE_TTL_MS.def,
+    &SCHEDULER_ENTRIES.def,
+    &WORKER_CONCURRENCY.def,
+    &WORKER_SHUTDOWN_GRACE_SECS.def,
+    &WORKER_METRICS_LISTEN.def,
     &CONTROLLER_API_LOG_LEVEL.def,
     &CONTROLLER_API_LOG_FORMAT.def,
     &CONTROLLER_SCHEDULER_LOG_LEVEL.def,

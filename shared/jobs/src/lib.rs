@@ -1,1 +1,30 @@
-//! placeholder
+//! The controller's job kinds and their payloads: what the API and the scheduler may enqueue and
+//! what a worker knows how to run. Payloads are validated (and normalised, defaults written out)
+//! before they reach the queue, so a worker only sees payloads it can parse. No I/O here.
+
+mod kind;
+mod payload;
+pub mod probe;
+
+pub use kind::{JobKind, UnknownJobKind};
+pub use payload::{Payload, TICK_AT, parse, tick_at, with_tick_at};
+
+use domain::{ValidationError, ValidationKind};
+
+/// Checks `payload` against `kind`'s schema and returns the kind and the payload as it should be
+/// stored (defaults written out). Errors name the field: `kind` for an unknown kind,
+/// `payload.<field>` for a bad payload field. A `null` payload is read as `{}`.
+pub fn validate(kind: &str, payload: &serde_json::Value) -> Result<(JobKind, serde_json::Value), ValidationError> {
+    let kind: JobKind = kind
+        .parse()
+        .map_err(|_| ValidationError::new("kind", ValidationKind::UnknownValue { allowed: JobKind::NAMES }))?;
+    let normalised = match kind {
+        JobKind::Probe => payload::normalise::<probe::ProbePayload>(payload)?,
+    };
+    Ok((kind, normalised))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+#[path = "lib_test.rs"]
+mod tests;

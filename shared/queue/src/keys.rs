@@ -6,7 +6,8 @@ use crate::Priority;
 /// The consumer group every worker pool reads its priority stream through.
 pub(crate) const GROUP: &str = "workers";
 /// The lease the scheduler's ticks are fenced by.
-pub(crate) const SCHEDULER_LEASE: &str = "scheduler";
+/// The lease the singleton scheduler holds; `emit_tick` and `publish_schedule` are fenced by it.
+pub const SCHEDULER_LEASE: &str = "scheduler";
 
 #[derive(Debug, Clone)]
 pub(crate) struct Keys {

@@ -19,6 +19,7 @@ pub mod types;
 
 pub use backoff::backoff;
 pub use consumer::Consumer;
+pub use keys::SCHEDULER_LEASE;
 pub use lease::Lease;
 pub use list::MAX_PAGE;
 pub use queue::Queue;

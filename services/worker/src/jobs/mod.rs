@@ -1,0 +1,67 @@
+//! The registry of job kinds: every [`JobKind`] maps to its handler in [`Registry::run`], an
+//! exhaustive match, so a new kind does not compile until it has one. Handlers return a
+//! [`JobError`] that says, where the error happened, whether another attempt can help.
+
+pub mod probe;
+
+use std::fmt;
+
+use jobs::JobKind;
+use queue::{Delivery, Outcome};
+
+/// How a job attempt failed (pict-rs style): the handler knows whether the cause is passing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// A passing cause (Redis, GeoDB or a backend unavailable): try again after a backoff.
+    #[error("{0}")]
+    Retry(String),
+    /// Another attempt would fail the same way (a bad payload, a refused change): dead letter.
+    #[error("{0}")]
+    Abort(String),
+}
+
+impl JobError {
+    pub fn retry(cause: impl fmt::Display) -> Self {
+        Self::Retry(cause.to_string())
+    }
+
+    pub fn abort(cause: impl fmt::Display) -> Self {
+        Self::Abort(cause.to_string())
+    }
+}
+
+/// What handlers return on success: the job record's result.
+pub type JobResult = Result<serde_json::Value, JobError>;
+
+/// The handlers, one per kind, with what they need to run.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    probe: probe::Probe,
+}
+
+impl Registry {
+    pub fn new(probe: probe::Probe) -> Self {
+        Self { probe }
+    }
+
+    /// Runs one attempt. An unknown kind is aborted: no worker of this build can run it, and
+    /// retrying would only delay the dead letter an operator needs to see.
+    pub async fn run(&self, delivery: &Delivery) -> Outcome {
+        let Ok(kind) = delivery.kind.parse::<JobKind>() else {
+            return Outcome::Abort(format!("unknown job kind {:?}", delivery.kind));
+        };
+        let result = match kind {
+            JobKind::Probe => self.probe.run(delivery).await,
+        };
+        match result {
+            Ok(value) => Outcome::Succeeded(value),
+            Err(JobError::Retry(message)) => Outcome::Retry(message),
+            Err(JobError::Abort(message)) => Outcome::Abort(message),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+#[path = "registry_test.rs"]
+mod tests;

@@ -1,0 +1,56 @@
+//! The worker's metrics. Job metrics are labelled by kind (a closed list: anything else is
+//! `unknown`) and outcome, never by job id. Queue gauges are refreshed from Redis by every
+//! worker; they describe the queue, not the process, so any worker's scrape will do.
+
+use std::time::Duration;
+
+use jobs::JobKind;
+use queue::{Priority, QueueDepths};
+
+pub const QUEUE_DEPTH: &str = "controller_queue_depth";
+pub const QUEUE_PENDING: &str = "controller_queue_pending";
+pub const QUEUE_DELAYED: &str = "controller_queue_delayed";
+pub const QUEUE_DEAD: &str = "controller_queue_dead";
+pub const JOBS_TOTAL: &str = "controller_jobs_total";
+pub const JOB_WAIT_SECONDS: &str = "controller_job_wait_seconds";
+pub const JOB_RUN_SECONDS: &str = "controller_job_run_seconds";
+
+/// Describes the metrics once, so `/metrics` explains them before the first job.
+pub fn describe() {
+    metrics::describe_gauge!(QUEUE_DEPTH, "Jobs waiting in a priority's stream, not yet delivered.");
+    metrics::describe_gauge!(QUEUE_PENDING, "Jobs delivered to a worker and not yet acknowledged.");
+    metrics::describe_gauge!(QUEUE_DELAYED, "Failed jobs waiting for their retry backoff.");
+    metrics::describe_gauge!(QUEUE_DEAD, "Jobs in the dead letters.");
+    metrics::describe_counter!(
+        JOBS_TOTAL,
+        "Job attempts by kind and outcome (succeeded, retry, dead, stale, unacknowledged)."
+    );
+    metrics::describe_histogram!(JOB_WAIT_SECONDS, metrics::Unit::Seconds, "From enqueue to the start of an attempt.");
+    metrics::describe_histogram!(JOB_RUN_SECONDS, metrics::Unit::Seconds, "Handler run time of an attempt.");
+}
+
+/// The label for a stored kind: a closed set, so a bad record cannot grow the series count.
+pub fn kind_label(kind: &str) -> &'static str {
+    kind.parse::<JobKind>().map_or("unknown", JobKind::as_str)
+}
+
+pub fn job_started(kind: &str, waited: Duration) {
+    metrics::histogram!(JOB_WAIT_SECONDS, "kind" => kind_label(kind)).record(waited.as_secs_f64());
+}
+
+pub fn job_ran(kind: &str, ran: Duration) {
+    metrics::histogram!(JOB_RUN_SECONDS, "kind" => kind_label(kind)).record(ran.as_secs_f64());
+}
+
+pub fn job_completed(kind: &str, outcome: &'static str) {
+    metrics::counter!(JOBS_TOTAL, "kind" => kind_label(kind), "outcome" => outcome).increment(1);
+}
+
+pub fn queue_depths(depths: &QueueDepths) {
+    for (priority, depth) in [(Priority::High, depths.high), (Priority::Low, depths.low)] {
+        metrics::gauge!(QUEUE_DEPTH, "priority" => priority.as_str()).set(depth.waiting as f64);
+        metrics::gauge!(QUEUE_PENDING, "priority" => priority.as_str()).set(depth.running as f64);
+    }
+    metrics::gauge!(QUEUE_DELAYED).set(depths.delayed as f64);
+    metrics::gauge!(QUEUE_DEAD).set(depths.dead as f64);
+}

@@ -1,0 +1,90 @@
+use std::time::Duration;
+
+use super::tests::{env, loaded};
+use super::*;
+use crate::Env;
+
+#[test]
+fn queue_scheduler_and_worker_defaults() {
+    let config = loaded(Service::Worker, None, &env(&[("CLUSTER_SITE", "par1")]));
+    let queue = config.queue_config();
+    assert_eq!(queue.prefix, "controller:par1", "the prefix follows the site");
+    assert_eq!(queue.visibility_timeout, Duration::from_secs(30));
+    assert_eq!(
+        (queue.max_attempts, queue.retry_base, queue.retry_max),
+        (5, Duration::from_secs(1), Duration::from_secs(300))
+    );
+    assert_eq!((queue.retention, queue.dead_retention), (Duration::from_secs(86_400), Duration::from_secs(604_800)));
+    assert_eq!(config.scheduler.lease_ttl, Duration::from_secs(10));
+    assert_eq!(config.scheduler.entries.len(), 1);
+    assert_eq!(config.scheduler.entries[0].name, "probe-canary");
+    assert_eq!(config.worker.concurrency, 64);
+    assert_eq!(config.worker.shutdown_grace, Duration::from_secs(30));
+    assert_eq!(config.worker.metrics_listen, Some("127.0.0.1:0".parse().unwrap()));
+
+    let api = loaded(Service::Api, None, &Env::default());
+    assert_eq!(api.queue_config().prefix, "controller:default");
+    assert!(api.render_effective().lines().any(|l| l == "queue_prefix = \"controller:default\"  # default"));
+}
+
+#[test]
+fn queue_settings_come_from_the_environment() {
+    let config = loaded(
+        Service::Scheduler,
+        None,
+        &env(&[
+            ("CLUSTER_SITE", "par1"),
+            ("QUEUE_PREFIX", "e2e:queue-1"),
+            ("QUEUE_VISIBILITY_TIMEOUT_MS", "1500"),
+            ("QUEUE_MAX_ATTEMPTS", "4"),
+            ("QUEUE_RETRY_BASE_MS", "100"),
+            ("QUEUE_RETRY_MAX_MS", "100"),
+            ("SCHEDULER_LEASE_TTL_MS", "1000"),
+            ("SCHEDULER_ENTRIES", r#"[{"name":"fast","kind":"probe","interval_ms":200,"priority":"high"}]"#),
+            ("WORKER_CONCURRENCY", "8"),
+            ("WORKER_METRICS_LISTEN", "off"),
+        ]),
+    );
+    let queue = config.queue_config();
+    assert_eq!(queue.prefix, "e2e:queue-1");
+    assert_eq!(queue.visibility_timeout, Duration::from_millis(1500));
+    assert_eq!(
+        (queue.max_attempts, queue.retry_base, queue.retry_max),
+        (4, Duration::from_millis(100), Duration::from_millis(100))
+    );
+    assert_eq!(config.scheduler.lease_ttl, Duration::from_secs(1));
+    assert_eq!(config.scheduler.entries[0].interval_ms, 200);
+    assert_eq!(config.worker.concurrency, 8);
+    assert_eq!(config.worker.metrics_listen, None);
+}
+
+#[test]
+fn bad_queue_settings_are_reported_together() {
+    let errors = load(
+        Service::Scheduler,
+        None,
+        &env(&[
+            ("CLUSTER_SITE", "par1"),
+            ("QUEUE_PREFIX", "controller:{par1}"),
+            ("QUEUE_RETRY_BASE_MS", "5000"),
+            ("QUEUE_RETRY_MAX_MS", "1000"),
+            ("QUEUE_MAX_ATTEMPTS", "0"),
+            ("SCHEDULER_ENTRIES", r#"[{"name":"x","kind":"nope","interval_ms":1000}]"#),
+            ("WORKER_CONCURRENCY", "0"),
+            ("WORKER_METRICS_LISTEN", "everywhere"),
+        ]),
+    )
+    .unwrap_err();
+    let text = errors.to_string();
+    for line in [
+        "QUEUE_PREFIX (environment): must be up to 100 letters",
+        "QUEUE_MAX_ATTEMPTS (environment): must be an integer from 1 to 100",
+        "QUEUE_RETRY_MAX_MS (environment): must be at least QUEUE_RETRY_BASE_MS",
+        "SCHEDULER_ENTRIES (environment): entries[0].kind: must be one of probe",
+        "WORKER_CONCURRENCY (environment): must be an integer from 1 to 4096",
+        "WORKER_METRICS_LISTEN (environment): must be a socket address",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(line)), "missing {line:?} in:\n{text}");
+    }
+    assert_eq!(errors.len(), 6, "{text}");
+}

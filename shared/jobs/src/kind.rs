@@ -1,0 +1,51 @@
+//! The closed list of job kinds. A kind's name is stored in every job record, so names never
+//! change once released; a new kind is a new variant here and a new handler in the worker.
+
+use std::fmt;
+use std::str::FromStr;
+
+use queue::Priority;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobKind {
+    /// A synthetic job that sleeps and succeeds, fails or aborts on request: a canary for the
+    /// whole pipeline and the tool of the queue's end-to-end tests.
+    Probe,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown job kind (known: {})", JobKind::NAMES.join(", "))]
+pub struct UnknownJobKind;
+
+impl JobKind {
+    pub const ALL: &'static [JobKind] = &[Self::Probe];
+    /// The names of [`JobKind::ALL`], in the same order (for error messages).
+    pub const NAMES: &'static [&'static str] = &["probe"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Probe => "probe",
+        }
+    }
+
+    /// The pool that runs this kind unless the caller asks for another.
+    pub fn default_priority(self) -> Priority {
+        match self {
+            Self::Probe => Priority::Low,
+        }
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobKind {
+    type Err = UnknownJobKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.iter().copied().find(|kind| kind.as_str() == s).ok_or(UnknownJobKind)
+    }
+}
