@@ -1,7 +1,6 @@
 //! `controller-api`: start-up and shutdown, step by step.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -14,40 +13,15 @@ use queue::Queue;
 #[derive(Debug, Parser)]
 #[command(name = "controller-api", version, about = "The cluster controller's REST API")]
 struct Args {
-    /// TOML configuration file (settings may also come from the environment).
-    #[arg(long, env = config::CONFIG_PATH_ENV)]
-    config: Option<PathBuf>,
-    /// Print the effective configuration (secrets redacted) and exit.
-    #[arg(long)]
-    print_config: bool,
+    #[command(flatten)]
+    common: service::CommonArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let config = match config::load_from_process(Service::Api, args.config.as_deref()) {
-        Ok(config) => config,
-        Err(errors) => {
-            eprintln!("controller-api: invalid configuration:\n{errors}");
-            return ExitCode::from(2);
-        }
-    };
-    if args.print_config {
-        print!("{}", config.render_effective());
-        return ExitCode::SUCCESS;
-    }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("controller-api: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("controller-api: {e:#}");
-            ExitCode::FAILURE
-        }
+    match service::load_config(Service::Api, &args.common) {
+        Ok(config) => service::run(Service::Api, run(config)),
+        Err(exit) => exit,
     }
 }
 
@@ -96,32 +70,13 @@ async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(%address, workers, "listening");
 
     // Shutdown: on SIGINT or SIGTERM stop accepting, let in-flight requests finish.
+    let signal = service::shutdown_signal().context("signal handlers")?;
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signal.await;
         tracing::info!("shutdown requested; finishing in-flight requests");
         handle.stop(true).await;
     });
     server.await?;
     tracing::info!("controller-api stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

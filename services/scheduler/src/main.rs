@@ -1,6 +1,5 @@
 //! `controller-scheduler`: start-up and shutdown, step by step.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -14,46 +13,21 @@ use tokio::sync::watch;
 #[derive(Debug, Parser)]
 #[command(name = "controller-scheduler", version, about = "Emits the site's periodic jobs (one leader per site)")]
 struct Args {
-    /// TOML configuration file (settings may also come from the environment).
-    #[arg(long, env = config::CONFIG_PATH_ENV)]
-    config: Option<PathBuf>,
-    /// Print the effective configuration (secrets redacted) and exit.
-    #[arg(long)]
-    print_config: bool,
+    #[command(flatten)]
+    common: service::CommonArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let config = match config::load_from_process(Service::Scheduler, args.config.as_deref()) {
-        Ok(config) => config,
-        Err(errors) => {
-            eprintln!("controller-scheduler: invalid configuration:\n{errors}");
-            return ExitCode::from(2);
-        }
-    };
-    if args.print_config {
-        print!("{}", config.render_effective());
-        return ExitCode::SUCCESS;
-    }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("controller-scheduler: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("controller-scheduler: {e:#}");
-            ExitCode::FAILURE
-        }
+    match service::load_config(Service::Scheduler, &args.common) {
+        Ok(config) => service::run(Service::Scheduler, run(config)),
+        Err(exit) => exit,
     }
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
     telemetry::init_tracing(&config.log.level, config.log.format).context("logging")?;
-    let owner = owner_token();
+    let owner = service::instance_name();
     let ttl = config.scheduler.lease_ttl;
     let entries = config.scheduler.entries.clone();
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
@@ -61,7 +35,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
     // Shutdown: the first SIGTERM or SIGINT ends leadership (the lease is released) or standby.
     let (stop, shutdown) = watch::channel(false);
-    let signals = signals().context("signal handlers")?;
+    let signals = service::shutdown_signal().context("signal handlers")?;
     tokio::spawn(async move {
         signals.await;
         tracing::info!("shutdown requested");
@@ -100,24 +74,4 @@ async fn connect(url: &str, config: queue::QueueConfig, mut shutdown: watch::Rec
             }
         }
     }
-}
-
-/// Resolves on the first SIGTERM or SIGINT; installed before it is awaited, so a signal that
-/// arrives during start-up is not lost.
-fn signals() -> std::io::Result<impl Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-    })
-}
-
-/// `host:pid:random`: who leads, readable in the API's scheduler status and in the logs.
-fn owner_token() -> String {
-    let host = hostname::get().map_or_else(|_| "unknown".to_owned(), |h| h.to_string_lossy().into_owned());
-    format!("{host}:{}:{:08x}", std::process::id(), rand::random::<u32>())
 }

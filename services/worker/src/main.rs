@@ -1,8 +1,6 @@
 //! `controller-worker --priority high|low`: start-up and shutdown, step by step.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -23,59 +21,31 @@ struct Args {
     /// Jobs run at once (overrides WORKER_CONCURRENCY).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=4096))]
     concurrency: Option<u16>,
-    /// TOML configuration file (settings may also come from the environment).
-    #[arg(long, env = config::CONFIG_PATH_ENV)]
-    config: Option<PathBuf>,
-    /// Print the effective configuration (secrets redacted) and exit.
-    #[arg(long)]
-    print_config: bool,
+    #[command(flatten)]
+    common: service::CommonArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut config = match config::load_from_process(Service::Worker, args.config.as_deref()) {
+    let mut config = match service::load_config(Service::Worker, &args.common) {
         Ok(config) => config,
-        Err(errors) => {
-            eprintln!("controller-worker: invalid configuration:\n{errors}");
-            return ExitCode::from(2);
-        }
+        Err(exit) => return exit,
     };
-    if args.print_config {
-        print!("{}", config.render_effective());
-        return ExitCode::SUCCESS;
-    }
     if let Some(concurrency) = args.concurrency {
         config.worker.concurrency = usize::from(concurrency);
     }
     let Some(priority) = args.priority else {
         eprintln!("controller-worker: --priority high|low is required");
-        return ExitCode::from(2);
+        return ExitCode::from(service::EXIT_CONFIG);
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("controller-worker: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(run(config, priority));
-    // Jobs abandoned at the end of the grace period are still sleeping in their tasks: do not
-    // wait for them, their claims are for other workers now.
-    runtime.shutdown_timeout(Duration::ZERO);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("controller-worker: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    service::run(Service::Worker, run(config, priority))
 }
 
 async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
     telemetry::init_tracing(&config.log.level, config.log.format).context("logging")?;
     let prometheus = telemetry::install_metrics().context("metrics")?;
     metrics::describe();
-    let consumer_name = consumer_name();
+    let consumer_name = service::instance_name();
     let concurrency = config.worker.concurrency;
     tracing::info!(version = env!("CARGO_PKG_VERSION"), %priority, concurrency, consumer = %consumer_name, "starting controller-worker");
 
@@ -163,10 +133,4 @@ async fn connect(url: &str, config: queue::QueueConfig, signals: &mut Signals) -
             }
         }
     }
-}
-
-/// `host:pid:random`: unique per process, and readable in `XINFO CONSUMERS` and job records.
-fn consumer_name() -> String {
-    let host = hostname::get().map_or_else(|_| "unknown".to_owned(), |h| h.to_string_lossy().into_owned());
-    format!("{host}:{}:{:06x}", std::process::id(), rand::random::<u32>() & 0xff_ffff)
 }
