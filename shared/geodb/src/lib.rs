@@ -13,6 +13,7 @@ mod store;
 pub use error::{ConflictKind, GeoDbError, Result};
 pub use store::{
     BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, MoveRefusal, Page, PageRequest, SiteUpdate, UserFilter,
+    UserMoveOutcome, UserMoveRefusal,
 };
 
 use std::path::PathBuf;

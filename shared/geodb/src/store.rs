@@ -135,6 +135,35 @@ impl fmt::Display for MoveRefusal {
     }
 }
 
+/// The result of a conditional user-move write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserMoveOutcome {
+    Applied(User),
+    Refused { reason: UserMoveRefusal, current: Option<User> },
+}
+
+/// Why a conditional user-move write did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserMoveRefusal {
+    UserNotFound,
+    AlreadyMoving,
+    /// The user is not in the group (and site) the caller expected.
+    NotInExpectedGroup,
+    /// Finishing or aborting: the user is not moving.
+    NotMoving,
+}
+
+impl fmt::Display for UserMoveRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UserNotFound => "user not found",
+            Self::AlreadyMoving => "user is already moving",
+            Self::NotInExpectedGroup => "user is not in the expected group",
+            Self::NotMoving => "user is not moving",
+        })
+    }
+}
+
 /// GeoDB storage. Implementations must be safe to use from several processes at once.
 #[async_trait]
 pub trait GeoDb: Send + Sync + fmt::Debug {
@@ -220,6 +249,23 @@ pub trait GeoDb: Send + Sync + fmt::Debug {
     /// Sets or clears the user's group (and clears any move in progress). `NotFound` for an
     /// unknown user.
     async fn set_user_group(&self, name: &UserName, group: Option<&GroupName>) -> Result<()>;
+
+    /// Starts moving a user to `dest_group` of `dest_site` only if the user is not moving and is
+    /// in `expected_group` of its current site: sets the `moving_*` fields in one conditional
+    /// write (`doveadm cluster user move`). Finished by a user access on the source backend.
+    async fn start_user_move(
+        &self,
+        name: &UserName,
+        expected_group: &GroupName,
+        dest_site: SiteId,
+        dest_group: &GroupName,
+        dest_failover_group: Option<&GroupName>,
+    ) -> Result<UserMoveOutcome>;
+    /// Finishes the user's move: site, group and failover group become the `moving_*` values,
+    /// which are cleared. Refused (`NotMoving`) when there is no move.
+    async fn finish_user_move(&self, name: &UserName) -> Result<UserMoveOutcome>;
+    /// Abandons the user's move: the `moving_*` fields are cleared.
+    async fn abort_user_move(&self, name: &UserName) -> Result<UserMoveOutcome>;
 
     // --- proxy destination statistics
     /// Writes each row, replacing the row with the same (site, proxy, backend, protocol,

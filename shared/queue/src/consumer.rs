@@ -199,7 +199,9 @@ impl Consumer {
                 _ => return Err(corrupt(format!("completion reply {reply:?}"))),
             };
             match &completion {
-                Completion::Dead => tracing::debug!(job_id = %d.job_id, kind = %d.kind, attempt = d.attempt, "job dead"),
+                Completion::Dead => {
+                    tracing::debug!(job_id = %d.job_id, kind = %d.kind, attempt = d.attempt, "job dead")
+                }
                 Completion::Stale => tracing::debug!(job_id = %d.job_id, "completion of a taken-over attempt ignored"),
                 _ => {}
             }

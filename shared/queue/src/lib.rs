@@ -15,6 +15,7 @@ mod queue;
 mod record;
 mod schedule;
 mod scripts;
+pub mod state;
 pub mod types;
 
 pub use backoff::backoff;
@@ -23,4 +24,5 @@ pub use keys::SCHEDULER_LEASE;
 pub use lease::Lease;
 pub use list::MAX_PAGE;
 pub use queue::Queue;
+pub use state::*;
 pub use types::*;
