@@ -61,6 +61,8 @@ error_codes! {
     NoDestinationBackend => CONFLICT, "no_destination_backend", "No online backend can take user groups";
     MoveRefused          => CONFLICT, "move_refused", "The conditional group move did not apply";
     JobConflict          => CONFLICT, "job_conflict", "The job is not in a state that allows this";
+    DestinationUnusable  => CONFLICT, "destination_unusable", "The destination backend cannot take user groups now";
+    UserMoving           => CONFLICT, "user_moving", "The user is moving";
     PayloadTooLarge      => PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large";
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "The request body must be application/json";
     InvalidField         => UNPROCESSABLE_ENTITY, "invalid_field", "A field has an invalid value";

@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{backends, groups, health, jobs, reachability, settings, sites, stats, tags, tokens, users};
+use crate::routes::{
+    alerts, backends, groups, health, jobs, moves, reachability, settings, sites, stats, tags, tokens, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +23,8 @@ use crate::routes::{backends, groups, health, jobs, reachability, settings, site
         stats::get,
         tokens::list, tokens::create, tokens::remove, tokens::whoami,
         jobs::enqueue, jobs::get, jobs::list, jobs::retry, jobs::scheduler, jobs::queues,
+        moves::move_group, moves::evacuate, moves::evacuation, moves::move_user, moves::kick,
+        alerts::alerts, alerts::backend_reachability,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&BearerAuth)

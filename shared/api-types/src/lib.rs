@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod groups;
 pub mod jobs;
+pub mod moves;
 pub mod patch;
 pub mod problem;
 pub mod settings;
@@ -15,6 +16,7 @@ pub mod client;
 pub use cluster::*;
 pub use groups::*;
 pub use jobs::*;
+pub use moves::*;
 pub use problem::{FieldError, Problem};
 pub use settings::*;
 

@@ -1,9 +1,11 @@
 //! Route registration: one module per resource, each with thin handlers.
 
+pub mod alerts;
 pub mod backends;
 pub mod groups;
 pub mod health;
 pub mod jobs;
+pub mod moves;
 pub mod reachability;
 pub mod settings;
 pub mod sites;
@@ -26,4 +28,6 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     stats::configure(cfg);
     tokens::configure(cfg);
     jobs::configure(cfg);
+    moves::configure(cfg);
+    alerts::configure(cfg);
 }

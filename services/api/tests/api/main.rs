@@ -11,6 +11,7 @@ mod errors;
 mod groups;
 mod health;
 mod jobs;
+mod moves;
 mod openapi;
 mod settings;
 mod sites;

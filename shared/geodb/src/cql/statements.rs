@@ -91,9 +91,17 @@ statements! {
 
     user_insert = format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS");
     user_get = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?");
+    user_get_serial = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?");
     user_delete = "DELETE FROM users WHERE name = ? IF site_id = ? AND group_name = ?";
     user_set_group = "UPDATE users SET group_name = ?, moving_site_id = null, moving_group = null, \
         moving_failover_group = null WHERE name = ? IF site_id = ? AND group_name = ?";
+    user_move_start = "UPDATE users SET moving_site_id = ?, moving_group = ?, moving_failover_group = ? \
+        WHERE name = ? IF moving_group = null AND moving_site_id = null AND group_name = ?";
+    user_move_finish = "UPDATE users SET site_id = ?, group_name = ?, failover_group = ?, moving_site_id = null, \
+        moving_group = null, moving_failover_group = null WHERE name = ? \
+        IF site_id = ? AND group_name = ? AND moving_site_id = ? AND moving_group = ? AND moving_failover_group = ?";
+    user_move_abort = "UPDATE users SET moving_site_id = null, moving_group = null, moving_failover_group = null \
+        WHERE name = ? IF site_id = ? AND group_name = ? AND moving_site_id = ? AND moving_group = ?";
     user_index_put = format!("INSERT INTO users_by_group ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)");
     user_index_delete = "DELETE FROM users_by_group WHERE site_id = ? AND group_name = ? AND name = ?";
     user_index_page = format!(
@@ -159,6 +167,7 @@ impl Statements {
             .await?;
         let mut st = Self::assemble(prepared)?;
         st.group_get_serial.set_consistency(serial_read);
+        st.user_get_serial.set_consistency(serial_read);
         st.group_after.set_page_size(FILTERED_PAGE_SIZE);
         st.group_from.set_page_size(FILTERED_PAGE_SIZE);
         Ok(st)

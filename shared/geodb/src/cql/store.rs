@@ -12,6 +12,7 @@ use super::CqlGeoDb;
 use crate::error::Result;
 use crate::store::{
     BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, Page, PageRequest, SiteUpdate, UserFilter,
+    UserMoveOutcome,
 };
 
 #[async_trait]
@@ -133,6 +134,22 @@ impl GeoDb for CqlGeoDb {
     }
     async fn set_user_group(&self, name: &UserName, group: Option<&GroupName>) -> Result<()> {
         self.user_set_group(name, group).await
+    }
+    async fn start_user_move(
+        &self,
+        name: &UserName,
+        expected_group: &GroupName,
+        dest_site: SiteId,
+        dest_group: &GroupName,
+        dest_failover_group: Option<&GroupName>,
+    ) -> Result<UserMoveOutcome> {
+        self.user_move_start(name, expected_group, dest_site, dest_group, dest_failover_group).await
+    }
+    async fn finish_user_move(&self, name: &UserName) -> Result<UserMoveOutcome> {
+        self.user_move_finish(name).await
+    }
+    async fn abort_user_move(&self, name: &UserName) -> Result<UserMoveOutcome> {
+        self.user_move_abort(name).await
     }
 
     async fn upsert_stats(&self, rows: &[ProxyDestStat]) -> Result<()> {

@@ -1,6 +1,9 @@
 //! Users: `users` (by name) is the truth and takes every change as a lightweight transaction;
 //! `users_by_group` copies each user into its (site, group) partition for listing, unassigned
 //! users under group ''. `user_partitions` records every such partition a site has used.
+//! User moves are lightweight transactions on `users`; finishing and aborting read the row
+//! through Paxos first and condition the write on everything they read, so the index rows
+//! they then write are the right ones.
 
 use domain::{GroupName, SiteId, User, UserName};
 use scylla::value::MaybeUnset;
@@ -12,7 +15,7 @@ use super::groups::page_limit;
 use super::rows::{UserRow, required};
 use crate::cursor;
 use crate::error::{GeoDbError, Result};
-use crate::store::{Page, PageRequest, UserFilter, user_cursor};
+use crate::store::{Page, PageRequest, UserFilter, UserMoveOutcome, UserMoveRefusal, user_cursor};
 
 /// The `users_by_group` partition of a stored group name: unassigned users live under ''.
 fn partition_of(group: Option<&str>) -> &str {
@@ -44,6 +47,21 @@ impl CqlGeoDb {
 
     async fn user_row(&self, name: &UserName) -> Result<Option<UserRow>> {
         self.fetch_one::<UserRow>(&self.st.user_get, (name.as_str(),)).await
+    }
+
+    /// The user row as the latest lightweight transaction left it.
+    async fn user_row_serial(&self, name: &UserName) -> Result<Option<UserRow>> {
+        self.fetch_one::<UserRow>(&self.st.user_get_serial, (name.as_str(),)).await
+    }
+
+    async fn user_get_serial(&self, name: &UserName) -> Result<Option<User>> {
+        self.user_row_serial(name).await?.map(|row| row.to_model()).transpose()
+    }
+
+    /// Rewrites the user's index row in the partition it lives in now.
+    async fn user_index_refresh(&self, user: &User) -> Result<()> {
+        let group = Some(partition_of(user.group.as_ref().map(|g| g.as_str())));
+        self.run(&self.st.user_index_put, user_values(user, group, Absent::Null)).await
     }
 
     /// Deletes conditioned on the site and group read, so the index row removed is the one
@@ -105,6 +123,123 @@ impl CqlGeoDb {
         Err(contention("set user group"))
     }
 
+    /// `group_name = ?` is false on a missing row, so this never creates a user.
+    pub(super) async fn user_move_start(
+        &self,
+        name: &UserName,
+        expected_group: &GroupName,
+        dest_site: SiteId,
+        dest_group: &GroupName,
+        dest_failover_group: Option<&GroupName>,
+    ) -> Result<UserMoveOutcome> {
+        let values = (
+            dest_site.0,
+            dest_group.as_str(),
+            dest_failover_group.map(|g| g.as_str()),
+            name.as_str(),
+            expected_group.as_str(),
+        );
+        let answer = self.lwt(&self.st.user_move_start, values).await?;
+        let current = self.user_get_serial(name).await?;
+        if answer.applied {
+            let user =
+                current.ok_or_else(|| GeoDbError::Internal(format!("user {name} vanished after its move started")))?;
+            self.user_index_refresh(&user).await?;
+            return Ok(UserMoveOutcome::Applied(user));
+        }
+        // Cassandra returns no condition columns for a missing row and ScyllaDB returns nulls,
+        // which an unassigned user also has: the serial read tells the two apart.
+        let Some(user) = current else {
+            return Ok(user_refused(UserMoveRefusal::UserNotFound, None));
+        };
+        let moving =
+            answer.uuid("moving_site_id")?.is_some() || answer.text("moving_group")?.is_some_and(|g| !g.is_empty());
+        let reason = if moving {
+            UserMoveRefusal::AlreadyMoving
+        } else if answer.text("group_name")? != Some(expected_group.as_str()) {
+            UserMoveRefusal::NotInExpectedGroup
+        } else {
+            // Only an empty-string moving group, which reads as "not moving", gets here.
+            UserMoveRefusal::AlreadyMoving
+        };
+        Ok(user_refused(reason, Some(user)))
+    }
+
+    /// Moves the user's index row to its new (site, group) partition in one logged batch once
+    /// the user row changed, registering the partition first.
+    pub(super) async fn user_move_finish(&self, name: &UserName) -> Result<UserMoveOutcome> {
+        for _ in 0..MAX_RACES {
+            let Some(row) = self.user_row_serial(name).await? else {
+                return Ok(user_refused(UserMoveRefusal::UserNotFound, None));
+            };
+            let current = row.to_model()?;
+            if !current.is_moving() {
+                return Ok(user_refused(UserMoveRefusal::NotMoving, Some(current)));
+            }
+            let (Some(dest_site), Some(dest_group)) = (current.moving_site_id, current.moving_group.clone()) else {
+                return Err(GeoDbError::corrupt(format!("user {name} is moving without a destination site and group")));
+            };
+            let old_site = required(row.site_id, "users.site_id")?;
+            let old_group = row.group_name.as_deref();
+            let moved = User {
+                site_id: dest_site,
+                group: Some(dest_group.clone()),
+                failover_group: current.moving_failover_group.clone(),
+                moving_site_id: None,
+                moving_group: None,
+                moving_failover_group: None,
+                ..current
+            };
+            self.run(&self.st.user_partition_add, (dest_site.0, dest_group.as_str())).await?;
+            let values = (
+                dest_site.0,
+                dest_group.as_str(),
+                moved.failover_group.as_ref().map(|g| g.as_str()),
+                name.as_str(),
+                old_site,
+                old_group,
+                row.moving_site_id,
+                row.moving_group.as_deref(),
+                row.moving_failover_group.as_deref(),
+            );
+            if !self.lwt(&self.st.user_move_finish, values).await?.applied {
+                continue;
+            }
+            let index_values = user_values(&moved, Some(dest_group.as_str()), Absent::Null);
+            if old_site == dest_site.0 && partition_of(old_group) == dest_group.as_str() {
+                self.run(&self.st.user_index_put, index_values).await?;
+            } else {
+                let old_key = (old_site, partition_of(old_group), name.as_str());
+                self.logged_batch(&[&self.st.user_index_delete, &self.st.user_index_put], (old_key, index_values))
+                    .await?;
+            }
+            return Ok(UserMoveOutcome::Applied(moved));
+        }
+        Err(contention("finish user move"))
+    }
+
+    pub(super) async fn user_move_abort(&self, name: &UserName) -> Result<UserMoveOutcome> {
+        for _ in 0..MAX_RACES {
+            let Some(row) = self.user_row_serial(name).await? else {
+                return Ok(user_refused(UserMoveRefusal::UserNotFound, None));
+            };
+            let current = row.to_model()?;
+            if !current.is_moving() {
+                return Ok(user_refused(UserMoveRefusal::NotMoving, Some(current)));
+            }
+            let site = required(row.site_id, "users.site_id")?;
+            let values =
+                (name.as_str(), site, row.group_name.as_deref(), row.moving_site_id, row.moving_group.as_deref());
+            if !self.lwt(&self.st.user_move_abort, values).await?.applied {
+                continue;
+            }
+            let user = User { moving_site_id: None, moving_group: None, moving_failover_group: None, ..current };
+            self.user_index_refresh(&user).await?;
+            return Ok(UserMoveOutcome::Applied(user));
+        }
+        Err(contention("abort user move"))
+    }
+
     /// The site's user partitions in listing order: unassigned ('') first, then by group name.
     async fn user_partitions(&self, site: SiteId) -> Result<Vec<String>> {
         let rows = self.scan::<(String,)>(&self.st.user_partition_list, (site.0,)).await?;
@@ -162,6 +297,10 @@ impl CqlGeoDb {
         let items = rows.iter().map(UserRow::to_model).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, limit, user_cursor))
     }
+}
+
+fn user_refused(reason: UserMoveRefusal, current: Option<User>) -> UserMoveOutcome {
+    UserMoveOutcome::Refused { reason, current }
 }
 
 type Cell<T> = MaybeUnset<Option<T>>;

@@ -13,6 +13,7 @@ use super::{SqliteGeoDb, backends, groups, misc, moves, sites, tags, users};
 use crate::error::{GeoDbError, Result};
 use crate::store::{
     BackendUpdate, GeoDb, GroupFilter, GroupFlags, MoveOutcome, Page, PageRequest, SiteUpdate, UserFilter,
+    UserMoveOutcome,
 };
 
 #[async_trait]
@@ -161,6 +162,30 @@ impl GeoDb for SqliteGeoDb {
     async fn set_user_group(&self, name: &UserName, group: Option<&GroupName>) -> Result<()> {
         let (name, group) = (name.clone(), group.cloned());
         self.pool.run(move |c| users::set_group(c, &name, group.as_ref())).await
+    }
+    async fn start_user_move(
+        &self,
+        name: &UserName,
+        expected_group: &GroupName,
+        dest_site: SiteId,
+        dest_group: &GroupName,
+        dest_failover_group: Option<&GroupName>,
+    ) -> Result<UserMoveOutcome> {
+        let (name, expected_group, dest_group, dest_failover_group) =
+            (name.clone(), expected_group.clone(), dest_group.clone(), dest_failover_group.cloned());
+        self.pool
+            .run(move |c| {
+                users::start_move(c, &name, &expected_group, dest_site, &dest_group, dest_failover_group.as_ref())
+            })
+            .await
+    }
+    async fn finish_user_move(&self, name: &UserName) -> Result<UserMoveOutcome> {
+        let name = name.clone();
+        self.pool.run(move |c| users::finish_move(c, &name)).await
+    }
+    async fn abort_user_move(&self, name: &UserName) -> Result<UserMoveOutcome> {
+        let name = name.clone();
+        self.pool.run(move |c| users::abort_move(c, &name)).await
     }
 
     async fn upsert_stats(&self, rows: &[ProxyDestStat]) -> Result<()> {

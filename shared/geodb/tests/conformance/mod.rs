@@ -42,6 +42,7 @@ pub mod sites;
 pub mod stats;
 pub mod tags;
 pub mod tokens;
+pub mod user_moves;
 pub mod users;
 
 /// One fresh, empty GeoDB namespace for one test case.
@@ -78,6 +79,7 @@ macro_rules! conformance_suite {
             moves { lifecycle, refusals }
             races { racing_starts_have_one_winner, racing_finish_and_abort_have_one_winner }
             users { crud_and_group_changes, listing_puts_unassigned_first, paging_ten_thousand_assigned_users }
+            user_moves { lifecycle, refusals, racing_starts_have_one_winner, racing_finish_and_abort_have_one_winner }
             stats { upsert_replaces_and_reads_the_window }
             settings { specificity, list_delete_and_order }
             features { feature_states, default_group_count }

@@ -10,7 +10,7 @@ use tokio::sync::Barrier;
 use super::{TestDb, add_group, add_online_backend, add_site, now};
 
 /// Runs `a` and `b` as two tasks released at the same moment.
-async fn race<A, B, T>(a: A, b: B) -> (T, T)
+pub async fn race<A, B, T>(a: A, b: B) -> (T, T)
 where
     A: Future<Output = T> + Send + 'static,
     B: Future<Output = T> + Send + 'static,

@@ -1,0 +1,94 @@
+//! What the controller wants an operator to look at: alerts (stuck moves, refused evacuations…)
+//! and the latest doveadm reachability of each backend.
+
+use actix_web::web;
+use api_types::{AlertView, BackendReachabilityView};
+use domain::SiteId;
+use serde::Deserialize;
+
+use crate::auth::{Auth, Viewer};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Query;
+use crate::state::AppState;
+use crate::{lookup, views};
+
+/// Alerts kept in Redis are capped; a page never needs more.
+const MAX_ALERTS: u32 = 1000;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/alerts").get(alerts))
+        .service(web::resource("/sites/{site}/backend-reachability").get(backend_reachability));
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListAlerts {
+    /// Newest first, 1–1000, default 100.
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "moves", security(("bearer" = [])), params(ListAlerts),
+    responses((status = 200, body = Vec<AlertView>)))]
+pub async fn alerts(
+    _: Auth<Viewer>,
+    state: web::Data<AppState>,
+    q: Query<ListAlerts>,
+) -> ApiResult<web::Json<Vec<AlertView>>> {
+    let limit = q.0.limit.unwrap_or(100);
+    if !(1..=MAX_ALERTS).contains(&limit) {
+        return Err(
+            ApiError::new(ErrorCode::InvalidQuery, format!("limit: must be between 1 and {MAX_ALERTS}")).field("limit")
+        );
+    }
+    let alerts = state.queue.get()?.alerts(limit as usize).await?;
+    let sites = match state.geodb.get() {
+        Ok(db) => lookup::site_names(&*db).await.unwrap_or_default(),
+        Err(_) => Default::default(),
+    };
+    Ok(web::Json(
+        alerts
+            .into_iter()
+            .map(|a| AlertView {
+                id: a.id,
+                severity: serde_json::to_value(a.severity)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                kind: a.kind,
+                message: a.message,
+                site: a.site_id.map(|id| sites.get(&SiteId(id)).map_or_else(|| id.to_string(), ToString::to_string)),
+                created_at: a.created_at,
+                context: a.context,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/backend-reachability", tag = "moves", security(("bearer" = [])),
+    params(("site" = String, Path, description = "Site name")),
+    responses((status = 200, body = Vec<BackendReachabilityView>), (status = 404, body = api_types::Problem)))]
+pub async fn backend_reachability(
+    _: Auth<Viewer>,
+    state: web::Data<AppState>,
+    site: web::Path<String>,
+) -> ApiResult<web::Json<Vec<BackendReachabilityView>>> {
+    let (db, queue) = (state.geodb.get()?, state.queue.get()?);
+    let site = lookup::site(&*db, &site).await?;
+    let hosts = lookup::backend_hosts(&*db, site.id).await?;
+    let mut rows: Vec<_> = queue
+        .backend_reachability()
+        .await?
+        .into_iter()
+        .filter(|r| r.site_id == site.id.0)
+        .map(|r| BackendReachabilityView {
+            backend: views::host_of(&hosts, domain::BackendId(r.backend_id)),
+            site: site.name.to_string(),
+            reachable: r.reachable,
+            checked_at: r.checked_at,
+            since: r.since,
+            last_error: r.last_error,
+        })
+        .collect();
+    rows.sort_by(|a, b| a.backend.cmp(&b.backend));
+    Ok(web::Json(rows))
+}

@@ -1,0 +1,182 @@
+//! Moves as jobs: a group to another backend, a whole backend evacuated, a user to another
+//! group, a user kicked. Requests are checked against GeoDB and the latest reachability first,
+//! so an operator gets a clear refusal instead of a job that dies later; the job checks again.
+
+use actix_web::{HttpResponse, web};
+use api_types::{EnqueueJob, EvacuationView, JobAccepted, MoveGroup, MoveUser};
+use domain::{Backend, BackendStatus, GroupName, UserName};
+use queue::{EnqueueOutcome, Queue};
+use serde_json::json;
+
+use crate::auth::{Auth, Operator, Viewer};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Body;
+use crate::lookup;
+use crate::routes::jobs::new_job;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/sites/{site}/groups/{group}/move").post(move_group))
+        .service(web::resource("/backends/{backend}/evacuate").post(evacuate))
+        .service(web::resource("/backends/{backend}/evacuation").get(evacuation))
+        .service(web::resource("/users/{user}/move").post(move_user))
+        .service(web::resource("/users/{user}/kick").post(kick));
+}
+
+/// Enqueues a validated job and answers 202 with its id.
+async fn submit(queue: &Queue, kind: &str, payload: serde_json::Value, dedup_key: String) -> ApiResult<HttpResponse> {
+    let job = new_job(EnqueueJob { kind: kind.into(), payload, dedup_key: Some(dedup_key), ..Default::default() })?;
+    let (job_id, outcome) = match queue.enqueue(job).await? {
+        EnqueueOutcome::Enqueued(id) => (id, "enqueued"),
+        EnqueueOutcome::Duplicate(id) => (id, "duplicate"),
+    };
+    tracing::info!(%job_id, kind, outcome, "job submitted");
+    Ok(HttpResponse::Accepted().json(JobAccepted { job_id, outcome: outcome.into() }))
+}
+
+/// Why `backend` cannot take groups now, if it cannot.
+async fn unusable_destination(queue: &Queue, backend: &Backend) -> ApiResult<Option<String>> {
+    if backend.status != BackendStatus::Online {
+        return Ok(Some(format!(
+            "backend {} is {}: groups move only to online backends",
+            backend.host, backend.status
+        )));
+    }
+    if backend.load_factor.get() == 0 {
+        return Ok(Some(format!("backend {} has load factor 0: it is being drained", backend.host)));
+    }
+    let reachability = queue.backend_reachability().await?;
+    if let Some(r) = reachability.iter().find(|r| r.backend_id == backend.id.0 && !r.reachable) {
+        let why = r.last_error.as_deref().unwrap_or("probe failed");
+        return Ok(Some(format!("backend {} is unreachable ({why})", backend.host)));
+    }
+    Ok(None)
+}
+
+#[utoipa::path(post, path = "/api/v1/sites/{site}/groups/{group}/move", tag = "moves", security(("bearer" = [])),
+    request_body = MoveGroup,
+    params(("site" = String, Path, description = "Site name"), ("group" = String, Path, description = "Group name")),
+    responses((status = 202, body = JobAccepted), (status = 404, body = api_types::Problem),
+        (status = 409, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
+pub async fn move_group(
+    _: Auth<Operator>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: Body<MoveGroup>,
+) -> ApiResult<HttpResponse> {
+    let (db, queue) = (state.geodb.get()?, state.queue.get()?);
+    let site = lookup::site(&*db, &path.0).await?;
+    let name = GroupName::parse(&path.1).map_err(|e| ApiError::parameter(e, "group"))?;
+    let group = db
+        .get_group(site.id, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(ErrorCode::GroupNotFound, "group", &name))?;
+    let dest = lookup::backend(&*db, &body.0.backend).await.map_err(|e| e.field("backend"))?;
+    let refuse = |why: String| Err(ApiError::new(ErrorCode::DestinationUnusable, why).field("backend"));
+    if dest.site_id != site.id {
+        return refuse(format!("backend {} is not in site {}", dest.host, site.name));
+    }
+    if dest.id == group.backend_id {
+        return refuse(format!("group {name} is already on {}", dest.host));
+    }
+    if let Some(moving) = &group.moving {
+        return Err(ApiError::new(ErrorCode::GroupMoving, format!("group {name} is moving (move {moving})")));
+    }
+    if let Some(why) = unusable_destination(&queue, &dest).await? {
+        return refuse(why);
+    }
+    let payload = json!({
+        "site_id": site.id, "group": name, "destination_backend_id": dest.id, "expected_backend_id": group.backend_id,
+    });
+    submit(&queue, "move_group", payload, format!("move:{}:{name}", site.id)).await
+}
+
+#[utoipa::path(post, path = "/api/v1/backends/{backend}/evacuate", tag = "moves", security(("bearer" = [])),
+    params(("backend" = String, Path, description = "Backend host name")),
+    responses((status = 202, body = JobAccepted), (status = 404, body = api_types::Problem)))]
+pub async fn evacuate(
+    _: Auth<Operator>,
+    state: web::Data<AppState>,
+    host: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (db, queue) = (state.geodb.get()?, state.queue.get()?);
+    let backend = lookup::backend(&*db, &host).await?;
+    submit(&queue, "evacuate_backend", json!({ "backend_id": backend.id }), format!("evacuate:{}", backend.id)).await
+}
+
+#[utoipa::path(get, path = "/api/v1/backends/{backend}/evacuation", tag = "moves", security(("bearer" = [])),
+    params(("backend" = String, Path, description = "Backend host name")),
+    responses((status = 200, body = EvacuationView), (status = 404, body = api_types::Problem)))]
+pub async fn evacuation(
+    _: Auth<Viewer>,
+    state: web::Data<AppState>,
+    host: web::Path<String>,
+) -> ApiResult<web::Json<EvacuationView>> {
+    let (db, queue) = (state.geodb.get()?, state.queue.get()?);
+    let backend = lookup::backend(&*db, &host).await?;
+    let p = queue.evacuation(backend.id.0).await?.ok_or_else(|| {
+        ApiError::new(ErrorCode::RouteNotFound, format!("backend {} has never been evacuated", backend.host))
+    })?;
+    Ok(web::Json(EvacuationView {
+        backend: backend.host.into(),
+        job_id: p.job_id,
+        state: serde_json::to_value(p.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        total: p.total,
+        moved: p.moved,
+        moving: p.moving,
+        failed: p.failed,
+        started_at: p.started_at,
+        updated_at: p.updated_at,
+        message: p.message,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{user}/move", tag = "moves", security(("bearer" = [])), request_body = MoveUser,
+    params(("user" = String, Path, description = "User name")),
+    responses((status = 202, body = JobAccepted), (status = 404, body = api_types::Problem),
+        (status = 409, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
+pub async fn move_user(
+    _: Auth<Operator>,
+    state: web::Data<AppState>,
+    user: web::Path<String>,
+    body: Body<MoveUser>,
+) -> ApiResult<HttpResponse> {
+    let (db, queue) = (state.geodb.get()?, state.queue.get()?);
+    let name = UserName::parse(&user).map_err(|e| ApiError::parameter(e, "user"))?;
+    let stored =
+        db.get_user(&name).await?.ok_or_else(|| ApiError::not_found(ErrorCode::UserNotFound, "user", &name))?;
+    if stored.is_moving() {
+        return Err(ApiError::new(ErrorCode::UserMoving, format!("user {name} is already moving")));
+    }
+    let group = GroupName::parse(&body.0.group).map_err(|e| ApiError::from(e.at("group")))?;
+    let failover =
+        body.0.failover_group.as_deref().map(GroupName::parse).transpose().map_err(|e| e.at("failover_group"))?;
+    let site = match body.0.site.as_deref() {
+        Some(s) => lookup::site_field(&*db, "site", s).await?,
+        None => db
+            .get_site(stored.site_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(ErrorCode::SiteNotFound, "site", stored.site_id))?,
+    };
+    if db.get_group(site.id, &group).await?.is_none() {
+        return Err(ApiError::new(ErrorCode::InvalidField, format!("group: no group {group} in site {}", site.name))
+            .field("group"));
+    }
+    if stored.site_id == site.id && stored.group.as_ref() == Some(&group) {
+        return Err(
+            ApiError::new(ErrorCode::InvalidField, format!("group: user {name} is already in {group}")).field("group")
+        );
+    }
+    let payload = json!({ "user": name, "group": group, "site_id": site.id, "failover_group": failover });
+    submit(&queue, "move_user", payload, format!("move-user:{name}")).await
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{user}/kick", tag = "moves", security(("bearer" = [])),
+    params(("user" = String, Path, description = "User name")),
+    responses((status = 202, body = JobAccepted), (status = 404, body = api_types::Problem)))]
+pub async fn kick(_: Auth<Operator>, state: web::Data<AppState>, user: web::Path<String>) -> ApiResult<HttpResponse> {
+    let (db, queue) = (state.geodb.get()?, state.queue.get()?);
+    let name = UserName::parse(&user).map_err(|e| ApiError::parameter(e, "user"))?;
+    db.get_user(&name).await?.ok_or_else(|| ApiError::not_found(ErrorCode::UserNotFound, "user", &name))?;
+    submit(&queue, "kick", json!({ "user": name }), format!("kick:{name}")).await
+}
