@@ -3,6 +3,7 @@
 //! Nothing here is a fake of something we can run.
 
 pub mod binaries;
+pub mod dovecot;
 pub mod redis;
 pub mod wait;
 
