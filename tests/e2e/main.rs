@@ -1,6 +1,11 @@
 //! End-to-end tests over the real binaries: one test binary, a module per feature.
 
 mod api_binary;
+mod moves_evacuate;
+mod moves_harness;
+mod moves_refused;
+mod moves_stuck;
+mod moves_user;
 mod queue_config;
 mod queue_dedup;
 mod queue_harness;

@@ -19,6 +19,9 @@ pub const LEASE_TTL: Duration = Duration::from_millis(1000);
 /// One test's queue: its own Redis server and key prefix, and a handle on the queue.
 pub struct Site {
     pub redis: RedisServer,
+    /// Holds the GeoDB file workers open (they need one since they run move jobs); kept for its
+    /// drop, which removes it.
+    _geodb_dir: tempfile::TempDir,
     pub queue: Queue,
     /// Extra settings for every process started from now on (`NAME`, value).
     pub env: Vec<(String, String)>,
@@ -32,6 +35,7 @@ impl Site {
     /// Like [`Site::start`], with the queue settings adjusted before anything starts.
     pub async fn start_with(tag: &str, adjust: impl FnOnce(&mut QueueConfig)) -> Self {
         let redis = RedisServer::start().await;
+        let dir = tempfile::tempdir().expect("temp dir for the site's geodb");
         let mut config = QueueConfig::new(unique_prefix(tag));
         config.visibility_timeout = VISIBILITY_TIMEOUT;
         config.retry_base = RETRY_BASE;
@@ -40,6 +44,7 @@ impl Site {
         let env = vec![
             ("REDIS_URL".to_owned(), redis.url()),
             ("CLUSTER_SITE".to_owned(), "e2e".to_owned()),
+            ("GEODB_URL".to_owned(), format!("sqlite://{}", dir.path().join("geodb.sqlite").display())),
             ("QUEUE_PREFIX".to_owned(), config.prefix.clone()),
             ("QUEUE_VISIBILITY_TIMEOUT_MS".to_owned(), config.visibility_timeout.as_millis().to_string()),
             ("QUEUE_MAX_ATTEMPTS".to_owned(), config.max_attempts.to_string()),
@@ -52,7 +57,7 @@ impl Site {
             ("CONTROLLER_SCHEDULER_LOG_LEVEL".to_owned(), log_level()),
         ];
         let queue = Queue::connect(&redis.url(), config).await.expect("connect the test's queue");
-        Self { redis, queue, env }
+        Self { redis, _geodb_dir: dir, queue, env }
     }
 
     pub fn prefix(&self) -> &str {

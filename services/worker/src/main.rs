@@ -1,10 +1,12 @@
 //! `controller-worker --priority high|low`: start-up and shutdown, step by step.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
 use config::{Config, Service};
+use controller_worker::jobs::context::Context as JobContext;
 use controller_worker::jobs::{Registry, probe::Probe};
 use controller_worker::outage::Outage;
 use controller_worker::pool::{Drain, Pool};
@@ -72,11 +74,35 @@ async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
     };
     tracing::info!(prefix = %queue_config.prefix, "queue connected");
 
+    // GeoDB, which the move jobs read and write conditionally: waited for like Redis.
+    let Some(db) = connect_geodb(&config.geodb, &mut signals).await else {
+        tracing::info!("shutdown requested before geodb was reachable; controller-worker stopped");
+        return Ok(());
+    };
+    tracing::info!(kind = db.kind(), "geodb connected");
+
+    // The doveadm client the move jobs ask backends with; without credentials it still works
+    // against backends that need none (the simulator), so it only warns.
+    let auth = doveadm_auth(&config.doveadm);
+    if auth == doveadm::Auth::None {
+        tracing::warn!("neither DOVEADM_API_KEY nor DOVEADM_PASSWORD is set; doveadm calls carry no credentials");
+    }
+    let doveadm = doveadm::Client::new(auth, config.doveadm.timeout).context("doveadm client")?;
+
     // The job handlers. The probe counts its runs in Redis next to the queue's keys.
     let redis = deadpool_redis::Config::from_url(config.redis_url.expose())
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
         .context("redis pool for the job handlers")?;
-    let registry = Registry::new(Probe::new(redis, queue_config.prefix.clone(), queue_config.retention));
+    let home_site = config.home_site.clone().context("CLUSTER_SITE is required")?;
+    let context = JobContext {
+        db,
+        queue: queue.clone(),
+        doveadm,
+        home_site,
+        doveadm_port: config.doveadm.port,
+        moves: config.moves.clone(),
+    };
+    let registry = Registry::new(Probe::new(redis, queue_config.prefix.clone(), queue_config.retention), context);
 
     // The pool: heartbeats and acknowledgements start now; retries are promoted and gauges
     // refreshed in the background; jobs are claimed until the first SIGTERM or SIGINT.
@@ -113,6 +139,36 @@ async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
     }
     tracing::info!("controller-worker stopped");
     Ok(())
+}
+
+/// The API key wins: it is what `doveadm_api_key` deployments expect, and a password set beside
+/// it is most likely a leftover.
+fn doveadm_auth(config: &config::DoveadmConfig) -> doveadm::Auth {
+    match (&config.api_key, &config.password) {
+        (Some(key), _) => doveadm::Auth::ApiKey(key.expose().to_owned()),
+        (None, Some(password)) => doveadm::Auth::Password(password.expose().to_owned()),
+        (None, None) => doveadm::Auth::None,
+    }
+}
+
+/// Opens GeoDB, retrying with backoff; `None` if shutdown was requested first.
+async fn connect_geodb(options: &geodb::ConnectOptions, signals: &mut Signals) -> Option<Arc<dyn geodb::GeoDb>> {
+    let mut outage = Outage::new("geodb connect");
+    loop {
+        match geodb::connect(options).await {
+            Ok(db) => {
+                outage.succeeded();
+                return Some(db);
+            }
+            Err(error) => {
+                let delay = outage.failed(&error);
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = signals.stop() => return None,
+                }
+            }
+        }
+    }
 }
 
 /// Connects, retrying with backoff; `None` if shutdown was requested first.

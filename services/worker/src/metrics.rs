@@ -14,6 +14,8 @@ pub const QUEUE_DEAD: &str = "controller_queue_dead";
 pub const JOBS_TOTAL: &str = "controller_jobs_total";
 pub const JOB_WAIT_SECONDS: &str = "controller_job_wait_seconds";
 pub const JOB_RUN_SECONDS: &str = "controller_job_run_seconds";
+pub const STUCK_MOVES: &str = "controller_stuck_moves_total";
+pub const BACKEND_REACHABLE: &str = "controller_backend_reachable";
 
 /// Describes the metrics once, so `/metrics` explains them before the first job.
 pub fn describe() {
@@ -27,6 +29,25 @@ pub fn describe() {
     );
     metrics::describe_histogram!(JOB_WAIT_SECONDS, metrics::Unit::Seconds, "From enqueue to the start of an attempt.");
     metrics::describe_histogram!(JOB_RUN_SECONDS, metrics::Unit::Seconds, "Handler run time of an attempt.");
+    metrics::describe_counter!(
+        STUCK_MOVES,
+        "Moves (kind: group or user) not finished within MOVE_TIMEOUT_SECS; each raised a stuck_move alert."
+    );
+    metrics::describe_gauge!(
+        BACKEND_REACHABLE,
+        "1 when the backend's doveadm API answered the last reachability probe (DNS failures within their grace count as answered), else 0."
+    );
+}
+
+/// `kind` is `group` or `user`: a closed set.
+pub fn stuck_move(kind: &'static str) {
+    metrics::counter!(STUCK_MOVES, "kind" => kind).increment(1);
+}
+
+/// Labelled by site and backend host: bounded by the site's backends, unlike ids of jobs or users.
+pub fn backend_reachable(site: &str, backend: &str, reachable: bool) {
+    let value = if reachable { 1.0 } else { 0.0 };
+    metrics::gauge!(BACKEND_REACHABLE, "site" => site.to_owned(), "backend" => backend.to_owned()).set(value);
 }
 
 /// The label for a stored kind: a closed set, so a bad record cannot grow the series count.

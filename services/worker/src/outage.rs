@@ -1,4 +1,4 @@
-//! Riding out a Redis outage: every loop that talks to Redis backs off exponentially while it
+//! Riding out a Redis (or GeoDB) outage: every loop that talks to one backs off exponentially while it
 //! fails and logs the outage once when it starts (then at most every [`REPEAT`]) and once when it
 //! ends, instead of one line per failed call. Nothing here ever gives up: a worker that exits on
 //! an outage would only be restarted into the same outage.
@@ -31,7 +31,7 @@ impl Outage {
         if self.logged_at.is_none_or(|at| now.duration_since(at) >= REPEAT) {
             self.logged_at = Some(now);
             let for_ms = now.duration_since(since).as_millis() as u64;
-            tracing::warn!(what = self.what, %error, for_ms, "redis call failing; backing off and retrying");
+            tracing::warn!(what = self.what, %error, for_ms, "call failing; backing off and retrying");
         }
         let delay = self.delay;
         self.delay = (self.delay * 2).min(MAX_DELAY);
@@ -42,7 +42,7 @@ impl Outage {
     pub fn succeeded(&mut self) {
         if let Some(since) = self.since.take() {
             let after_ms = since.elapsed().as_millis() as u64;
-            tracing::info!(what = self.what, after_ms, "redis call succeeding again");
+            tracing::info!(what = self.what, after_ms, "call succeeding again");
         }
         self.logged_at = None;
         self.delay = FIRST_DELAY;

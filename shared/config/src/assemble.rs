@@ -14,7 +14,7 @@ use crate::parse;
 use crate::resolve::Resolver;
 use crate::settings::{self, *};
 use crate::url::GeoDbUrl;
-use crate::{Config, LogConfig, QueueConfig, SchedulerConfig, Service, WorkerConfig};
+use crate::{Config, DoveadmConfig, LogConfig, MoveConfig, QueueConfig, SchedulerConfig, Service, WorkerConfig};
 
 pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> Result<Config, ConfigErrors> {
     let mut r = Resolver::new(service, config_path, env);
@@ -26,6 +26,8 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
     let queue = queue_config(&mut r, home_site.as_ref());
     let scheduler = scheduler_config(&mut r);
     let worker = worker_config(&mut r);
+    let doveadm = doveadm_config(&mut r);
+    let moves = move_config(&mut r);
     let log = log_config(&mut r, service);
 
     let (errors, effective, config_file) = r.finish();
@@ -34,8 +36,17 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
     }
     // With no errors every setting that has a default is present; this only guards against a
     // default that is missing from the table.
-    let (Some(geodb), Some(redis_url), Some(api_listen), Some(queue), Some(scheduler), Some(worker), Some(log)) =
-        (geodb, redis_url, api_listen, queue, scheduler, worker, log)
+    let (
+        Some(geodb),
+        Some(redis_url),
+        Some(api_listen),
+        Some(queue),
+        Some(scheduler),
+        Some(worker),
+        Some(doveadm),
+        Some(moves),
+        Some(log),
+    ) = (geodb, redis_url, api_listen, queue, scheduler, worker, doveadm, moves, log)
     else {
         let message = "a setting with a built-in default has none (a bug in controller-config)";
         return Err(ConfigErrors(vec![ConfigError::new("configuration", Origin::Default, message)]));
@@ -50,6 +61,8 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
         queue,
         scheduler,
         worker,
+        doveadm,
+        moves,
         log,
         config_file,
         effective,
@@ -151,6 +164,29 @@ fn worker_config(r: &mut Resolver<'_>) -> Option<WorkerConfig> {
         concurrency: concurrency?,
         shutdown_grace: Duration::from_secs(shutdown_grace_secs?),
         metrics_listen: metrics_listen?,
+    })
+}
+
+fn doveadm_config(r: &mut Resolver<'_>) -> Option<DoveadmConfig> {
+    let api_key = r.get(&DOVEADM_API_KEY);
+    let password = r.get(&DOVEADM_PASSWORD);
+    let port = r.get(&DOVEADM_PORT);
+    let timeout_ms = r.get(&DOVEADM_TIMEOUT_MS);
+    Some(DoveadmConfig { api_key, password, port: port?, timeout: Duration::from_millis(timeout_ms?) })
+}
+
+fn move_config(r: &mut Resolver<'_>) -> Option<MoveConfig> {
+    let timeout_secs = r.get(&MOVE_TIMEOUT_SECS);
+    let access_retry_secs = r.get(&MOVE_ACCESS_RETRY_SECS);
+    let batch_size = r.get(&EVACUATION_BATCH_SIZE);
+    let batch_interval_ms = r.get(&EVACUATION_BATCH_INTERVAL_MS);
+    let grace_secs = r.get(&BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS);
+    Some(MoveConfig {
+        timeout: Duration::from_secs(timeout_secs?),
+        access_retry: Duration::from_secs(access_retry_secs?),
+        evacuation_batch_size: batch_size?,
+        evacuation_batch_interval: Duration::from_millis(batch_interval_ms?),
+        name_resolution_grace: Duration::from_secs(grace_secs?),
     })
 }
 

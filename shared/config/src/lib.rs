@@ -74,6 +74,10 @@ pub struct Config {
     queue: QueueConfig,
     pub scheduler: SchedulerConfig,
     pub worker: WorkerConfig,
+    /// How the worker reaches the backends' doveadm HTTP API.
+    pub doveadm: DoveadmConfig,
+    /// Timeouts and rates of group moves, evacuations and reachability probes.
+    pub moves: MoveConfig,
     /// This service's log level and format.
     pub log: LogConfig,
     /// The TOML file that was read, if any.
@@ -110,6 +114,34 @@ pub struct WorkerConfig {
     pub metrics_listen: Option<SocketAddr>,
 }
 
+/// The backends' doveadm HTTP API. `Debug` shows the credentials as `<redacted>`.
+#[derive(Debug, Clone)]
+pub struct DoveadmConfig {
+    /// `DOVEADM_API_KEY`: preferred over the password when both are set.
+    pub api_key: Option<Secret>,
+    /// `DOVEADM_PASSWORD`: HTTP Basic as user `doveadm`.
+    pub password: Option<Secret>,
+    /// `DOVEADM_PORT`: used when a backend publishes no `doveadm_url`.
+    pub port: u16,
+    /// `DOVEADM_TIMEOUT_MS`: one call.
+    pub timeout: Duration,
+}
+
+/// What the move, evacuation and reachability jobs read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveConfig {
+    /// `MOVE_TIMEOUT_SECS`: a move unfinished after this raises a `stuck_move` alert.
+    pub timeout: Duration,
+    /// `MOVE_ACCESS_RETRY_SECS`: how often the access call is repeated while a move waits.
+    pub access_retry: Duration,
+    /// `EVACUATION_BATCH_SIZE`.
+    pub evacuation_batch_size: usize,
+    /// `EVACUATION_BATCH_INTERVAL_MS`: at most one batch starts per interval.
+    pub evacuation_batch_interval: Duration,
+    /// `BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS`.
+    pub name_resolution_grace: Duration,
+}
+
 /// The environment variable naming the TOML file when the service gets no `--config`.
 pub const CONFIG_PATH_ENV: &str = "CONTROLLER_CONFIG";
 
@@ -138,6 +170,8 @@ impl fmt::Debug for Config {
             .field("queue", &self.queue)
             .field("scheduler", &self.scheduler)
             .field("worker", &self.worker)
+            .field("doveadm", &self.doveadm)
+            .field("moves", &self.moves)
             .field("log", &self.log)
             .field("config_file", &self.config_file)
             .finish_non_exhaustive()

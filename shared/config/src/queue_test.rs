@@ -16,8 +16,8 @@ fn queue_scheduler_and_worker_defaults() {
     );
     assert_eq!((queue.retention, queue.dead_retention), (Duration::from_secs(86_400), Duration::from_secs(604_800)));
     assert_eq!(config.scheduler.lease_ttl, Duration::from_secs(10));
-    assert_eq!(config.scheduler.entries.len(), 1);
-    assert_eq!(config.scheduler.entries[0].name, "probe-canary");
+    let names: Vec<&str> = config.scheduler.entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["probe-canary", "reachability"]);
     assert_eq!(config.worker.concurrency, 64);
     assert_eq!(config.worker.shutdown_grace, Duration::from_secs(30));
     assert_eq!(config.worker.metrics_listen, Some("127.0.0.1:0".parse().unwrap()));
@@ -87,4 +87,41 @@ fn bad_queue_settings_are_reported_together() {
         assert!(text.lines().any(|l| l.starts_with(line)), "missing {line:?} in:\n{text}");
     }
     assert_eq!(errors.len(), 6, "{text}");
+}
+
+#[test]
+fn doveadm_and_move_settings_have_documented_defaults_and_hide_secrets() {
+    let config = loaded(Service::Worker, None, &env(&[("CLUSTER_SITE", "par1")]));
+    assert!(config.doveadm.api_key.is_none() && config.doveadm.password.is_none());
+    assert_eq!((config.doveadm.port, config.doveadm.timeout), (8080, Duration::from_secs(5)));
+    let moves = &config.moves;
+    assert_eq!((moves.timeout, moves.access_retry), (Duration::from_secs(600), Duration::from_secs(30)));
+    assert_eq!((moves.evacuation_batch_size, moves.evacuation_batch_interval), (10, Duration::from_secs(1)));
+    assert_eq!(moves.name_resolution_grace, Duration::from_secs(10));
+
+    let config = loaded(
+        Service::Worker,
+        None,
+        &env(&[
+            ("CLUSTER_SITE", "par1"),
+            ("DOVEADM_API_KEY", "key-that-must-not-leak"),
+            ("DOVEADM_PORT", "18080"),
+            ("MOVE_TIMEOUT_SECS", "3"),
+            ("EVACUATION_BATCH_INTERVAL_MS", "0"),
+            ("BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS", "0"),
+        ]),
+    );
+    assert_eq!(config.doveadm.api_key.as_ref().map(|k| k.expose()), Some("key-that-must-not-leak"));
+    assert_eq!((config.doveadm.port, config.moves.timeout), (18080, Duration::from_secs(3)));
+    assert_eq!(config.moves.evacuation_batch_interval, Duration::ZERO);
+    assert!(!format!("{config:?}").contains("must-not-leak"));
+    assert!(!config.render_effective().contains("must-not-leak"));
+
+    let errors = load(
+        Service::Worker,
+        None,
+        &env(&[("CLUSTER_SITE", "par1"), ("EVACUATION_BATCH_SIZE", "0"), ("MOVE_ACCESS_RETRY_SECS", "x")]),
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors}");
 }

@@ -8,10 +8,10 @@ use std::collections::HashSet;
 use queue::{Priority, ScheduleEntry};
 use serde::Deserialize;
 
-/// One canary probe a minute until the controller's real periodic jobs exist: it proves that the
-/// scheduler, the queue and the low-priority workers work together.
-pub(crate) const DEFAULT: &str =
-    r#"[{"name":"probe-canary","kind":"probe","interval_ms":60000,"priority":"low","payload":{}}]"#;
+/// A canary probe a minute proves that the scheduler, the queue and the low-priority workers work
+/// together; the reachability probe every 10 s (high priority) is what keeps moves away from
+/// backends the controller cannot reach.
+pub(crate) const DEFAULT: &str = r#"[{"name":"probe-canary","kind":"probe","interval_ms":60000,"priority":"low","payload":{}},{"name":"reachability","kind":"reachability","interval_ms":10000,"priority":"high","payload":{}}]"#;
 
 const SHAPE: &str =
     "must be a JSON array of {\"name\", \"kind\", \"interval_ms\", \"priority\"?, \"payload\"?} objects";

@@ -3,17 +3,26 @@ use serde_json::json;
 use super::*;
 
 #[test]
-fn the_default_is_one_low_priority_canary_a_minute() {
+fn the_default_is_a_low_priority_canary_a_minute_and_reachability_every_ten_seconds() {
     let parsed = entries(DEFAULT).unwrap();
     assert_eq!(
         parsed,
-        vec![ScheduleEntry {
-            name: "probe-canary".into(),
-            kind: "probe".into(),
-            interval_ms: 60_000,
-            priority: Priority::Low,
-            payload: json!({"duration_ms": 0, "outcome": "succeed"}),
-        }]
+        vec![
+            ScheduleEntry {
+                name: "probe-canary".into(),
+                kind: "probe".into(),
+                interval_ms: 60_000,
+                priority: Priority::Low,
+                payload: json!({"duration_ms": 0, "outcome": "succeed"}),
+            },
+            ScheduleEntry {
+                name: "reachability".into(),
+                kind: "reachability".into(),
+                interval_ms: 10_000,
+                priority: Priority::High,
+                payload: json!({}),
+            },
+        ]
     );
 }
 

@@ -107,6 +107,8 @@ impl<T> Setting<T> {
 
 const GEODB_USERS: &[Service] = &[Api, Scheduler, Worker, Sim];
 const CONTROLLER: &[Service] = &[Api, Scheduler, Worker];
+/// The worker calls the backends' doveadm API; the simulator's backends check the same credentials.
+const DOVEADM_USERS: &[Service] = &[Worker, Sim];
 
 pub static CLUSTER_SITE: Setting<SiteName> =
     Setting::new("CLUSTER_SITE", "The site this controller manages.", parse::site_name)
@@ -275,6 +277,75 @@ pub static WORKER_METRICS_LISTEN: Setting<Option<SocketAddr>> = Setting::new(
 )
 .default("127.0.0.1:0")
 .services(&[Worker]);
+pub static DOVEADM_API_KEY: Setting<Secret> = Setting::new(
+    "DOVEADM_API_KEY",
+    "Key for the backends' doveadm HTTP API (`doveadm_api_key`), sent as `Authorization: X-Dovecot-API`; wins over DOVEADM_PASSWORD.",
+    parse::secret,
+)
+.sensitivity(Sensitivity::Secret)
+.services(DOVEADM_USERS);
+pub static DOVEADM_PASSWORD: Setting<Secret> = Setting::new(
+    "DOVEADM_PASSWORD",
+    "Password for the backends' doveadm HTTP API (`doveadm_password`), sent as HTTP Basic `doveadm:<password>`.",
+    parse::secret,
+)
+.sensitivity(Sensitivity::Secret)
+.services(DOVEADM_USERS);
+pub static DOVEADM_PORT: Setting<u16> = Setting::new(
+    "DOVEADM_PORT",
+    "Port of a backend's doveadm HTTP API when the backend has no `doveadm_url` cluster setting (1 to 65535).",
+    |s| parse::integer(s, 1, 65_535),
+)
+.default("8080")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static DOVEADM_TIMEOUT_MS: Setting<u64> =
+    Setting::new("DOVEADM_TIMEOUT_MS", "Timeout of one doveadm HTTP API call (100 to 600000).", |s| {
+        parse::integer(s, 100, 600_000)
+    })
+    .default("5000")
+    .kind(Kind::Integer)
+    .services(&[Worker]);
+pub static MOVE_TIMEOUT_SECS: Setting<u64> = Setting::new(
+    "MOVE_TIMEOUT_SECS",
+    "A group or user move not finished this long after it started raises a critical `stuck_move` alert (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("600")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static MOVE_ACCESS_RETRY_SECS: Setting<u64> = Setting::new(
+    "MOVE_ACCESS_RETRY_SECS",
+    "While waiting for a move to finish, how often the access (`clusterGroupAccess`, `clusterUserAccess`) is sent again to the source backend (1 to 3600).",
+    |s| parse::integer(s, 1, 3600),
+)
+.default("30")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static EVACUATION_BATCH_SIZE: Setting<usize> = Setting::new(
+    "EVACUATION_BATCH_SIZE",
+    "Groups an evacuation moves at once; the next batch starts when they finished (1 to 1000).",
+    |s| parse::integer(s, 1, 1000),
+)
+.default("10")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static EVACUATION_BATCH_INTERVAL_MS: Setting<u64> = Setting::new(
+    "EVACUATION_BATCH_INTERVAL_MS",
+    "The shortest time between the starts of two evacuation batches: the evacuation's rate limit (0 to 3600000).",
+    |s| parse::integer(s, 0, 3_600_000),
+)
+.default("1000")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS: Setting<u64> = Setting::new(
+    "BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS",
+    "How long a backend's host name may fail to resolve before the backend counts as unreachable; any other probe error counts at once, one success clears it (0 to 86400).",
+    |s| parse::integer(s, 0, 86_400),
+)
+.default("10")
+.kind(Kind::Integer)
+.services(&[Worker]);
 
 macro_rules! log_settings {
     ($level:ident, $format:ident, $service:expr, $default:literal) => {
@@ -339,6 +410,15 @@ pub static ALL: &[&Def] = &[
     &WORKER_CONCURRENCY.def,
     &WORKER_SHUTDOWN_GRACE_SECS.def,
     &WORKER_METRICS_LISTEN.def,
+    &DOVEADM_API_KEY.def,
+    &DOVEADM_PASSWORD.def,
+    &DOVEADM_PORT.def,
+    &DOVEADM_TIMEOUT_MS.def,
+    &MOVE_TIMEOUT_SECS.def,
+    &MOVE_ACCESS_RETRY_SECS.def,
+    &EVACUATION_BATCH_SIZE.def,
+    &EVACUATION_BATCH_INTERVAL_MS.def,
+    &BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS.def,
     &CONTROLLER_API_LOG_LEVEL.def,
     &CONTROLLER_API_LOG_FORMAT.def,
     &CONTROLLER_SCHEDULER_LOG_LEVEL.def,

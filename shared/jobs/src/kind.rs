@@ -11,6 +11,16 @@ pub enum JobKind {
     /// A synthetic job that sleeps and succeeds, fails or aborts on request: a canary for the
     /// whole pipeline and the tool of the queue's end-to-end tests.
     Probe,
+    /// Move one group to another backend of its site (the GeoDB move protocol).
+    MoveGroup,
+    /// Set a backend standby with load factor 0 and move all its groups away, in batches.
+    EvacuateBackend,
+    /// Move one user to another group.
+    MoveUser,
+    /// Disconnect a user from its backend.
+    Kick,
+    /// Probe every backend of the home site's doveadm API: moves avoid unreachable ones.
+    Reachability,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,13 +28,20 @@ pub enum JobKind {
 pub struct UnknownJobKind;
 
 impl JobKind {
-    pub const ALL: &'static [JobKind] = &[Self::Probe];
+    pub const ALL: &'static [JobKind] =
+        &[Self::Probe, Self::MoveGroup, Self::EvacuateBackend, Self::MoveUser, Self::Kick, Self::Reachability];
     /// The names of [`JobKind::ALL`], in the same order (for error messages).
-    pub const NAMES: &'static [&'static str] = &["probe"];
+    pub const NAMES: &'static [&'static str] =
+        &["probe", "move_group", "evacuate_backend", "move_user", "kick", "reachability"];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Probe => "probe",
+            Self::MoveGroup => "move_group",
+            Self::EvacuateBackend => "evacuate_backend",
+            Self::MoveUser => "move_user",
+            Self::Kick => "kick",
+            Self::Reachability => "reachability",
         }
     }
 
@@ -32,6 +49,11 @@ impl JobKind {
     pub fn default_priority(self) -> Priority {
         match self {
             Self::Probe => Priority::Low,
+            // Moves, evacuations and reachability keep users reachable: they never wait behind
+            // balancing or housekeeping.
+            Self::MoveGroup | Self::EvacuateBackend | Self::MoveUser | Self::Kick | Self::Reachability => {
+                Priority::High
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! before they reach the queue, so a worker only sees payloads it can parse. No I/O here.
 
 mod kind;
+pub mod moves;
 mod payload;
 pub mod probe;
 
@@ -20,6 +21,11 @@ pub fn validate(kind: &str, payload: &serde_json::Value) -> Result<(JobKind, ser
         .map_err(|_| ValidationError::new("kind", ValidationKind::UnknownValue { allowed: JobKind::NAMES }))?;
     let normalised = match kind {
         JobKind::Probe => payload::normalise::<probe::ProbePayload>(payload)?,
+        JobKind::MoveGroup => payload::normalise::<moves::MoveGroupPayload>(payload)?,
+        JobKind::EvacuateBackend => payload::normalise::<moves::EvacuateBackendPayload>(payload)?,
+        JobKind::MoveUser => payload::normalise::<moves::MoveUserPayload>(payload)?,
+        JobKind::Kick => payload::normalise::<moves::KickPayload>(payload)?,
+        JobKind::Reachability => payload::normalise::<moves::ReachabilityPayload>(payload)?,
     };
     Ok((kind, normalised))
 }
@@ -28,3 +34,8 @@ pub fn validate(kind: &str, payload: &serde_json::Value) -> Result<(JobKind, ser
 #[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 #[path = "lib_test.rs"]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+#[path = "moves_test.rs"]
+mod moves_tests;

@@ -22,7 +22,10 @@ fn kinds_round_trip_through_their_names() {
 fn an_unknown_kind_is_reported_on_the_kind_field() {
     let e = error("evacuate-everything", json!({}));
     assert_eq!(e.field, "kind");
-    assert_eq!(e.to_string(), "kind: must be one of probe");
+    assert_eq!(
+        e.to_string(),
+        "kind: must be one of probe, move_group, evacuate_backend, move_user, kick, reachability"
+    );
 }
 
 #[test]

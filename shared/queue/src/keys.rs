@@ -68,4 +68,19 @@ impl Keys {
     pub(crate) fn schedule_entries(&self) -> String {
         format!("{}:scheduler:entries", self.prefix)
     }
+
+    /// Hash: backend id → the last [`crate::BackendReachability`] (JSON).
+    pub(crate) fn reachability(&self) -> String {
+        format!("{}:state:reachability", self.prefix)
+    }
+
+    /// Hash: backend id → the latest [`crate::EvacuationProgress`] of that backend (JSON).
+    pub(crate) fn evacuations(&self) -> String {
+        format!("{}:state:evacuations", self.prefix)
+    }
+
+    /// List of [`crate::Alert`] (JSON), newest first, capped.
+    pub(crate) fn alerts(&self) -> String {
+        format!("{}:state:alerts", self.prefix)
+    }
 }

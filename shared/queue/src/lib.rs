@@ -16,6 +16,7 @@ mod record;
 mod schedule;
 mod scripts;
 pub mod state;
+mod state_store;
 pub mod types;
 
 pub use backoff::backoff;
@@ -25,4 +26,5 @@ pub use lease::Lease;
 pub use list::MAX_PAGE;
 pub use queue::Queue;
 pub use state::*;
+pub use state_store::MAX_ALERTS;
 pub use types::*;

@@ -14,4 +14,5 @@ mod queue {
     mod restart;
     mod retry;
     mod scripts;
+    mod state;
 }

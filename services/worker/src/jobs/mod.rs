@@ -2,7 +2,14 @@
 //! exhaustive match, so a new kind does not compile until it has one. Handlers return a
 //! [`JobError`] that says, where the error happened, whether another attempt can help.
 
+pub mod context;
+pub mod evacuate_backend;
+pub mod group_move;
+pub mod kick;
+pub mod move_group;
+pub mod move_user;
 pub mod probe;
+pub mod reachability;
 
 use std::fmt;
 
@@ -37,11 +44,13 @@ pub type JobResult = Result<serde_json::Value, JobError>;
 #[derive(Debug, Clone)]
 pub struct Registry {
     probe: probe::Probe,
+    /// GeoDB, the state store and the doveadm client, for the move kinds.
+    context: context::Context,
 }
 
 impl Registry {
-    pub fn new(probe: probe::Probe) -> Self {
-        Self { probe }
+    pub fn new(probe: probe::Probe, context: context::Context) -> Self {
+        Self { probe, context }
     }
 
     /// Runs one attempt. An unknown kind is aborted: no worker of this build can run it, and
@@ -52,6 +61,11 @@ impl Registry {
         };
         let result = match kind {
             JobKind::Probe => self.probe.run(delivery).await,
+            JobKind::MoveGroup => move_group::run(&self.context, delivery).await,
+            JobKind::EvacuateBackend => evacuate_backend::run(&self.context, delivery).await,
+            JobKind::MoveUser => move_user::run(&self.context, delivery).await,
+            JobKind::Kick => kick::run(&self.context, delivery).await,
+            JobKind::Reachability => reachability::run(&self.context, delivery).await,
         };
         match result {
             Ok(value) => Outcome::Succeeded(value),

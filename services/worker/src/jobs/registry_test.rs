@@ -7,11 +7,28 @@ use serde_json::json;
 use super::*;
 
 /// A registry whose Redis does not exist: nothing here may need it, except where it says so.
-fn registry() -> Registry {
+/// Its GeoDB is an empty SQLite file, kept as long as the registry.
+async fn registry() -> (Registry, tempfile::TempDir) {
     let redis = deadpool_redis::Config::from_url("redis://127.0.0.1:1/0")
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
         .unwrap();
-    Registry::new(probe::Probe::new(redis, "test:registry", Duration::from_secs(60)))
+    let dir = tempfile::tempdir().unwrap();
+    let options = geodb::ConnectOptions::Sqlite(geodb::SqliteOptions::new(dir.path().join("geodb.sqlite")));
+    let context = context::Context {
+        db: geodb::connect(&options).await.unwrap(),
+        queue: queue::Queue::connect("redis://127.0.0.1:1/0", queue::QueueConfig::new("test:registry")).await.unwrap(),
+        doveadm: doveadm::Client::new(doveadm::Auth::None, Duration::from_millis(200)).unwrap(),
+        home_site: domain::SiteName::parse("par1").unwrap(),
+        doveadm_port: 1,
+        moves: config::MoveConfig {
+            timeout: Duration::from_secs(1),
+            access_retry: Duration::from_secs(1),
+            evacuation_batch_size: 10,
+            evacuation_batch_interval: Duration::ZERO,
+            name_resolution_grace: Duration::from_secs(10),
+        },
+    };
+    (Registry::new(probe::Probe::new(redis, "test:registry", Duration::from_secs(60)), context), dir)
 }
 
 fn delivery(kind: &str, payload: serde_json::Value, attempt: u32) -> Delivery {
@@ -31,13 +48,14 @@ fn delivery(kind: &str, payload: serde_json::Value, attempt: u32) -> Delivery {
 
 #[tokio::test]
 async fn each_kind_is_dispatched_to_its_handler() {
-    let outcome = registry().run(&delivery("probe", json!({"duration_ms": 1}), 1)).await;
+    let (registry, _db) = registry().await;
+    let outcome = registry.run(&delivery("probe", json!({"duration_ms": 1}), 1)).await;
     assert_eq!(outcome, Outcome::Succeeded(json!({"slept_ms": 1, "attempt": 1})));
 }
 
 #[tokio::test]
 async fn an_unknown_kind_or_a_bad_payload_is_aborted() {
-    let registry = registry();
+    let (registry, _db) = registry().await;
     let unknown = registry.run(&delivery("reboot-everything", json!({}), 1)).await;
     assert_eq!(unknown, Outcome::Abort("unknown job kind \"reboot-everything\"".into()));
     let bad = registry.run(&delivery("probe", json!({"duration_ms": "forever"}), 1)).await;
@@ -46,7 +64,7 @@ async fn an_unknown_kind_or_a_bad_payload_is_aborted() {
 
 #[tokio::test]
 async fn the_probe_ends_as_its_payload_asks() {
-    let registry = registry();
+    let (registry, _db) = registry().await;
     let fail = json!({"outcome": "fail"});
     assert!(matches!(registry.run(&delivery("probe", fail, 3)).await, Outcome::Retry(_)));
     let abort = json!({"outcome": "abort"});
@@ -58,7 +76,29 @@ async fn the_probe_ends_as_its_payload_asks() {
 
 #[tokio::test]
 async fn a_marker_that_cannot_be_counted_is_retried_where_redis_fails() {
-    let outcome = registry().run(&delivery("probe", json!({"marker": "m"}), 1)).await;
+    let (registry, _db) = registry().await;
+    let outcome = registry.run(&delivery("probe", json!({"marker": "m"}), 1)).await;
     let Outcome::Retry(message) = outcome else { panic!("expected a retry, got {outcome:?}") };
     assert!(message.starts_with("probe marker:"), "{message}");
+}
+
+#[tokio::test]
+async fn move_kinds_refuse_bad_payloads_and_missing_objects_without_retrying() {
+    let (registry, _db) = registry().await;
+    let bad = registry.run(&delivery("move_group", json!({"group": "g"}), 1)).await;
+    assert!(matches!(&bad, Outcome::Abort(m) if m.starts_with("payload")), "{bad:?}");
+    let site = "7d6c1a52-4bde-4c2a-9f77-0b5e0d1d2a01";
+    let dest = "b3c2d1e0-9f8e-4d7c-8b6a-5a4b3c2d1e03";
+    let missing = json!({"site_id": site, "group": "g1", "destination_backend_id": dest});
+    let outcome = registry.run(&delivery("move_group", missing, 1)).await;
+    assert_eq!(outcome, Outcome::Abort(format!("group g1 not found in site {site}")));
+    let outcome = registry.run(&delivery("evacuate_backend", json!({"backend_id": dest}), 1)).await;
+    assert_eq!(outcome, Outcome::Abort(format!("backend {dest} not found")));
+    let outcome = registry.run(&delivery("kick", json!({"user": "alice"}), 1)).await;
+    assert_eq!(outcome, Outcome::Abort("user alice not found".into()));
+    let outcome = registry.run(&delivery("move_user", json!({"user": "alice", "group": "g2"}), 1)).await;
+    assert_eq!(outcome, Outcome::Abort("user alice not found".into()));
+    // No home site yet: the probe has nothing to do and says so, instead of filling the dead letters.
+    let outcome = registry.run(&delivery("reachability", json!({}), 1)).await;
+    assert!(matches!(&outcome, Outcome::Succeeded(v) if v["skipped"].is_string()), "{outcome:?}");
 }

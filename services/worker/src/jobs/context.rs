@@ -1,0 +1,113 @@
+//! What the move, evacuation, kick and reachability jobs share: GeoDB, the queue's state store,
+//! the doveadm client and their settings, plus the small lookups every one of them needs (the
+//! home site, a backend's doveadm URL, the latest reachability) and the mapping of their errors
+//! onto [`JobError`]: an outage is retried, a refusal is not.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use config::MoveConfig;
+use domain::{Backend, BackendId, SettingName, SettingScope, Site, SiteName};
+use geodb::{GeoDb, GeoDbError};
+use queue::{Alert, BackendReachability, Queue, QueueError};
+
+use super::JobError;
+
+/// The backend-scope cluster setting a backend (or `cluster-sim`) publishes its doveadm API
+/// base URL in; without it the API is at `http://<host>:DOVEADM_PORT`.
+pub const DOVEADM_URL_SETTING: &str = "doveadm_url";
+
+#[derive(Clone)]
+pub struct Context {
+    pub db: Arc<dyn GeoDb>,
+    pub queue: Queue,
+    pub doveadm: doveadm::Client,
+    /// `CLUSTER_SITE`: the site whose backends the reachability job probes.
+    pub home_site: SiteName,
+    /// `DOVEADM_PORT`, for backends without a `doveadm_url`.
+    pub doveadm_port: u16,
+    pub moves: MoveConfig,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("geodb", &self.db.kind())
+            .field("home_site", &self.home_site)
+            .field("doveadm_port", &self.doveadm_port)
+            .field("moves", &self.moves)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A GeoDB error where it happened: unavailable is passing, anything else needs a person.
+pub fn geodb_error(what: &str, e: GeoDbError) -> JobError {
+    match e {
+        GeoDbError::Unavailable(_) => JobError::Retry(format!("{what}: {e}")),
+        _ => JobError::Abort(format!("{what}: {e}")),
+    }
+}
+
+/// A Redis error: the state store is only unavailable for a while, or corrupt (a person).
+pub fn queue_error(what: &str, e: QueueError) -> JobError {
+    match e {
+        QueueError::Unavailable(_) => JobError::Retry(format!("{what}: {e}")),
+        _ => JobError::Abort(format!("{what}: {e}")),
+    }
+}
+
+impl Context {
+    pub async fn home_site(&self) -> Result<Option<Site>, JobError> {
+        self.db.get_site_by_name(&self.home_site).await.map_err(|e| geodb_error("read the home site", e))
+    }
+
+    pub async fn backend(&self, id: BackendId) -> Result<Option<Backend>, JobError> {
+        self.db.get_backend(id).await.map_err(|e| geodb_error("read a backend", e))
+    }
+
+    /// The base URL of the backend's doveadm API. Only the backend scope is read: a URL names
+    /// one server, so a site-wide or global value would send every backend's calls to it.
+    pub async fn doveadm_url(&self, backend: &Backend) -> Result<String, JobError> {
+        let name =
+            SettingName::parse(DOVEADM_URL_SETTING).map_err(|e| JobError::abort(format!("setting name: {e}")))?;
+        let setting = self
+            .db
+            .get_setting(SettingScope::Backend(backend.id), &name)
+            .await
+            .map_err(|e| geodb_error("read the backend's doveadm_url", e))?;
+        Ok(doveadm::backend_url(setting.as_ref().map(|s| s.value.as_str()), backend.host.as_str(), self.doveadm_port))
+    }
+
+    /// The latest probe record of every backend, by backend id.
+    pub async fn reachability(&self) -> Result<HashMap<BackendId, BackendReachability>, JobError> {
+        let records = self.queue.backend_reachability().await.map_err(|e| queue_error("read reachability", e))?;
+        Ok(records.into_iter().map(|r| (BackendId(r.backend_id), r)).collect())
+    }
+
+    /// Stores an alert and logs it; an alert that cannot be stored is still logged, and the
+    /// caller's own error (which the job record shows) carries the same text.
+    pub async fn raise(&self, alert: Alert) {
+        tracing::error!(kind = %alert.kind, severity = ?alert.severity, message = %alert.message, context = %alert.context, "alert raised");
+        if let Err(error) = self.queue.raise_alert(&alert).await {
+            tracing::error!(%error, kind = %alert.kind, "cannot store the alert in redis");
+        }
+    }
+}
+
+/// Why `backend` cannot take groups now, if it cannot: the rules every move destination obeys.
+pub fn unusable_destination(backend: &Backend, reachability: Option<&BackendReachability>) -> Option<String> {
+    let host = &backend.host;
+    if !backend.status.accepts_users() {
+        return Some(format!("destination backend {host} is {}: groups move only to online backends", backend.status));
+    }
+    if backend.load_factor.get() == 0 {
+        return Some(format!("destination backend {host} has load factor 0: it is being drained"));
+    }
+    match reachability {
+        Some(r) if !r.reachable => {
+            let why = r.last_error.as_deref().unwrap_or("its doveadm API does not answer");
+            Some(format!("destination backend {host} is unreachable: {why}"))
+        }
+        _ => None,
+    }
+}
