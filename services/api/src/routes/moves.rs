@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use api_types::{EnqueueJob, EvacuationView, JobAccepted, MoveGroup, MoveUser};
-use domain::{Backend, BackendStatus, GroupName, UserName};
+use domain::{Backend, GroupName, UserName};
 use queue::{EnqueueOutcome, Queue};
 use serde_json::json;
 
@@ -34,23 +34,11 @@ async fn submit(queue: &Queue, kind: &str, payload: serde_json::Value, dedup_key
     Ok(HttpResponse::Accepted().json(JobAccepted { job_id, outcome: outcome.into() }))
 }
 
-/// Why `backend` cannot take groups now, if it cannot.
+/// Why `backend` cannot take groups now, if it cannot (the job checks the same rule again).
 async fn unusable_destination(queue: &Queue, backend: &Backend) -> ApiResult<Option<String>> {
-    if backend.status != BackendStatus::Online {
-        return Ok(Some(format!(
-            "backend {} is {}: groups move only to online backends",
-            backend.host, backend.status
-        )));
-    }
-    if backend.load_factor.get() == 0 {
-        return Ok(Some(format!("backend {} has load factor 0: it is being drained", backend.host)));
-    }
     let reachability = queue.backend_reachability().await?;
-    if let Some(r) = reachability.iter().find(|r| r.backend_id == backend.id.0 && !r.reachable) {
-        let why = r.last_error.as_deref().unwrap_or("probe failed");
-        return Ok(Some(format!("backend {} is unreachable ({why})", backend.host)));
-    }
-    Ok(None)
+    let latest = reachability.iter().find(|r| r.backend_id == backend.id.0);
+    Ok(jobs::moves::unusable_destination(backend, latest))
 }
 
 #[utoipa::path(post, path = "/api/v1/sites/{site}/groups/{group}/move", tag = "moves", security(("bearer" = [])),

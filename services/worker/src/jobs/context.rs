@@ -93,21 +93,3 @@ impl Context {
         }
     }
 }
-
-/// Why `backend` cannot take groups now, if it cannot: the rules every move destination obeys.
-pub fn unusable_destination(backend: &Backend, reachability: Option<&BackendReachability>) -> Option<String> {
-    let host = &backend.host;
-    if !backend.status.accepts_users() {
-        return Some(format!("destination backend {host} is {}: groups move only to online backends", backend.status));
-    }
-    if backend.load_factor.get() == 0 {
-        return Some(format!("destination backend {host} has load factor 0: it is being drained"));
-    }
-    match reachability {
-        Some(r) if !r.reachable => {
-            let why = r.last_error.as_deref().unwrap_or("its doveadm API does not answer");
-            Some(format!("destination backend {host} is unreachable: {why}"))
-        }
-        _ => None,
-    }
-}

@@ -19,7 +19,9 @@ use jobs::moves::EvacuateBackendPayload;
 use queue::{Alert, AlertSeverity, Delivery, EvacuationProgress, EvacuationState};
 use serde_json::json;
 
-use super::context::{Context, geodb_error, queue_error, unusable_destination};
+use jobs::moves::unusable_destination;
+
+use super::context::{Context, geodb_error, queue_error};
 use super::group_move::{self, GroupMove, Start, Watch};
 use super::{JobError, JobResult};
 

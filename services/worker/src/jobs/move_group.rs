@@ -14,7 +14,9 @@ use jobs::moves::MoveGroupPayload;
 use queue::Delivery;
 use serde_json::json;
 
-use super::context::{Context, geodb_error, unusable_destination};
+use jobs::moves::unusable_destination;
+
+use super::context::{Context, geodb_error};
 use super::group_move::{self, GroupMove, Start, Watch};
 use super::{JobError, JobResult};
 
