@@ -1,0 +1,80 @@
+//! Per-host load z-scores for the controller's balancer (palomar.md §4b, §7), from one of two
+//! sources with the same answer shape, [`ZScores`]:
+//!
+//! * [`PrometheusSource`] reads the recording rule `dovecot_cluster:host:zscore{site,host,score}`
+//!   (deploy/prometheus/rules.yml) over Prometheus' HTTP API, and counts its samples over the
+//!   warm-up window;
+//! * [`DirectSource`] scrapes each backend's `/metrics` itself and computes the same z-scores
+//!   in-process with [`zscores`], the formula the rules use.
+//!
+//! [`MetricsSource`] picks one at run time.
+
+pub mod direct;
+pub mod prometheus;
+pub mod text;
+pub mod zscore;
+
+use std::collections::HashMap;
+
+pub use direct::{DirectSource, SIM_INPUTS};
+pub use prometheus::PrometheusSource;
+pub use zscore::zscores;
+
+/// Score names, as in the `score` label.
+pub const MEMUSED: &str = "memused";
+pub const CPU: &str = "cpu";
+pub const METACACHE: &str = "metacache";
+
+/// One reading of a site's z-scores.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ZScores {
+    /// host → score name (`memused`, `cpu`, `metacache`) → z-score. A score whose input is
+    /// missing for a host is absent, never 0.
+    pub per_host: HashMap<String, HashMap<String, f64>>,
+    /// host → how many samples back the scores (warm-up: compare with
+    /// `HOST_LOAD_BALANCE_MIN_SAMPLES`).
+    pub samples: HashMap<String, u64>,
+}
+
+impl ZScores {
+    /// One host's score, if present.
+    pub fn get(&self, host: &str, score: &str) -> Option<f64> {
+        self.per_host.get(host).and_then(|s| s.get(score)).copied()
+    }
+}
+
+/// Why a reading failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Prometheus (or a backend, for [`DirectSource`]) could not be reached or timed out.
+    #[error("{what} unreachable at {url}: {source}")]
+    Unreachable {
+        what: &'static str,
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// It answered, but not with what we asked for (status, JSON shape, error status, value).
+    #[error("bad answer from {url}: {reason}")]
+    BadAnswer { url: String, reason: String },
+    /// No backend of the site could be scraped.
+    #[error("no backend answered: {0}")]
+    NoBackends(String),
+}
+
+/// Either source, chosen by configuration.
+#[derive(Debug, Clone)]
+pub enum MetricsSource {
+    Prometheus(PrometheusSource),
+    Direct(DirectSource),
+}
+
+impl MetricsSource {
+    /// The site's current z-scores.
+    pub async fn zscores(&self, site: &str) -> Result<ZScores, Error> {
+        match self {
+            Self::Prometheus(p) => p.zscores(site).await,
+            Self::Direct(d) => d.zscores(site).await,
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! End to end: the real `cluster-sim` (one backend loaded ×2) scraped by Debian's real
+//! `prometheus` with the repo's deploy/prometheus/rules.yml, evaluating every second. The
+//! z-scores read through `PrometheusSource` must agree with `DirectSource`'s on the same sim:
+//! the loaded backend has the highest memused z-score in both, and every host's memused score
+//! has the same sign.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use metrics_source::{DirectSource, MEMUSED, PrometheusSource, ZScores};
+use testkit::{ChildGuard, TempGeoDb, binary_path, free_port, wait_until_async};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const LOADED: &str = "b2.sim.sim";
+
+struct Sim {
+    _child: ChildGuard,
+    site: String,
+    /// host → base URL (doveadm and /metrics share the port)
+    backends: HashMap<String, String>,
+}
+
+async fn start_sim(db: &TempGeoDb) -> Sim {
+    let ready_file = db.dir.path().join("ready.json");
+    let mut cmd = Command::new(binary_path("cluster-sim"));
+    cmd.env_clear()
+        .env("GEODB_URL", db.url())
+        .env("CLUSTER_SIM_LOG_LEVEL", "warn")
+        .args(["--site", "sim", "--backends", "3", "--users", "600", "--rate", "60", "--preassign"])
+        .args(["--fault", &format!("{LOADED}:load_multiplier=2")])
+        .arg("--ready-file")
+        .arg(&ready_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let mut child = ChildGuard::spawn(&mut cmd);
+    let ready: serde_json::Value = wait_until_async("the sim's ready file", TIMEOUT, || {
+        let exited = child.0.try_wait().expect("try_wait");
+        assert!(exited.is_none(), "cluster-sim exited before it was ready: {exited:?}");
+        let text = std::fs::read_to_string(&ready_file).ok();
+        async move { text.and_then(|t| serde_json::from_str(&t).ok()) }
+    })
+    .await;
+    let backends = ready["backends"]
+        .as_object()
+        .expect("backends in the ready file")
+        .iter()
+        .map(|(host, url)| (host.clone(), url.as_str().expect("doveadm url").to_string()))
+        .collect();
+    Sim { _child: child, site: ready["site"].as_str().expect("site").to_string(), backends }
+}
+
+struct Prometheus {
+    _child: ChildGuard,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+fn rules_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/prometheus/rules.yml")
+}
+
+async fn start_prometheus(sim: &Sim) -> Prometheus {
+    let found = Command::new("prometheus").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    assert!(
+        found.is_ok_and(|s| s.success()),
+        "Debian's `prometheus` is not installed; scripts/test installs it (apt-get install --no-install-recommends prometheus)"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let targets: Vec<String> = sim
+        .backends
+        .values()
+        .map(|u| format!("\"{}\"", u.trim_start_matches("http://").trim_end_matches('/')))
+        .collect();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {rules}\n\
+         scrape_configs:\n  - job_name: sim\n    static_configs:\n      - targets: [{targets}]\n",
+        rules = rules_file().canonicalize().expect("deploy/prometheus/rules.yml").display(),
+        targets = targets.join(", "),
+    );
+    let config_path = dir.path().join("prometheus.yml");
+    std::fs::write(&config_path, config).expect("write config");
+    let port = free_port();
+    let mut cmd = Command::new("prometheus");
+    cmd.arg(format!("--config.file={}", config_path.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = ChildGuard::spawn(&mut cmd);
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    wait_until_async("prometheus to be ready", TIMEOUT, || {
+        let exited = child.0.try_wait().expect("try_wait");
+        assert!(exited.is_none(), "prometheus exited: {exited:?}");
+        let ready = http.get(format!("{url}/-/ready")).send();
+        async move { ready.await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+    })
+    .await;
+    Prometheus { _child: child, url, _dir: dir }
+}
+
+/// The host with the highest score.
+fn top(z: &ZScores, score: &str) -> String {
+    z.per_host
+        .iter()
+        .filter_map(|(h, s)| s.get(score).map(|v| (h.clone(), *v)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(h, _)| h)
+        .expect("some score")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prometheus_rules_agree_with_direct_scrape() {
+    let db = TempGeoDb::new().await;
+    let sim = start_sim(&db).await;
+    assert!(sim.backends.contains_key(LOADED), "{:?}", sim.backends);
+    let prometheus = start_prometheus(&sim).await;
+    let source = PrometheusSource::new(&prometheus.url, Duration::from_secs(5)).unwrap();
+    let from_prometheus = wait_until_async("z-scores for all 3 hosts in Prometheus", TIMEOUT, || async {
+        let z = source.zscores(&sim.site).await.ok()?;
+        let complete = z.per_host.len() == 3 && z.per_host.values().all(|s| s.len() == 3);
+        (complete && z.samples.values().all(|n| *n >= 2)).then_some(z)
+    })
+    .await;
+    let direct = DirectSource::new(sim.backends.clone(), Duration::from_secs(5)).unwrap();
+    let from_direct = direct.zscores(&sim.site).await.unwrap();
+
+    assert_eq!(top(&from_prometheus, MEMUSED), LOADED, "{from_prometheus:?}");
+    assert_eq!(top(&from_direct, MEMUSED), LOADED, "{from_direct:?}");
+    for host in sim.backends.keys() {
+        let (p, d) = (from_prometheus.get(host, MEMUSED).unwrap(), from_direct.get(host, MEMUSED).unwrap());
+        assert_eq!(p.signum(), d.signum(), "{host}: prometheus {p}, direct {d}");
+        assert_eq!(from_direct.per_host[host].len(), 3, "every score for {host}");
+        assert_eq!(from_direct.samples[host], 1);
+    }
+    assert!(from_prometheus.get(LOADED, MEMUSED).unwrap() > 1.0);
+
+    // Prometheus' answer to a broken query is a typed bad answer.
+    let err = source.query_vector("sum(").await.unwrap_err();
+    assert!(matches!(err, metrics_source::Error::BadAnswer { .. }), "{err}");
+}

@@ -1,0 +1,314 @@
+//! Z-score load balancing: fold each backend's per-metric z-scores into one signed score, compare
+//! it with what the backend's load factor says it should carry, and move ONE group from the most
+//! loaded backend to the least loaded one when the gap is large enough.
+//!
+//! It must never treat a missing metric as idle (a host with any metric missing is not ranked),
+//! never pick a sticky group, a moving group or one inside its residency, never send a group to a
+//! backend that is not online, reachable and with load factor > 0, never exceed the moves-per-hour
+//! budget, and never make a move its own model predicts would not shrink the gap (that move would
+//! be undone by the next run: thrashing).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use domain::{BackendId, BackendStatus, GroupName, LoadFactor, UserGroup};
+use serde::{Deserialize, Serialize};
+
+use crate::reason::Reason;
+
+/// How per-metric z-scores become one score.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// `Σ z`: keeps the sign, so under- and over-loaded hosts are told apart.
+    #[default]
+    SignedSum,
+    /// `sign(Σ z) · √(Σ z²)`: Palomar's "euclidean distance from average", with the sign of the
+    /// sum put back so best and worst still mean something.
+    Euclidean,
+}
+
+/// Load-balancing settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BalanceSettings {
+    /// `HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO`: a move is considered when the best–worst
+    /// gap exceeds this many standard deviations per metric (so adding a metric does not make
+    /// balancing twitchier).
+    pub score_delta_threshold_ratio: f64,
+    /// `HOST_LOAD_BALANCE_MIN_SAMPLES`: a host with fewer samples is still warming up and not ranked.
+    pub min_samples: u64,
+    /// A group stays at least this long on a backend after a move.
+    pub residency: Duration,
+    /// Most group moves in any trailing hour.
+    pub max_moves_per_hour: u32,
+    pub combine: Combine,
+    /// How far (in z per metric) a backend whose load factor is double the site's mean is expected
+    /// to sit above the mean; see [`adjusted_scores`].
+    pub load_factor_weight: f64,
+}
+
+impl Default for BalanceSettings {
+    fn default() -> Self {
+        Self {
+            score_delta_threshold_ratio: 1.0,
+            min_samples: 3000,
+            residency: Duration::hours(1),
+            max_moves_per_hour: 1,
+            combine: Combine::SignedSum,
+            load_factor_weight: 1.0,
+        }
+    }
+}
+
+/// What balancing needs to know about a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceBackend {
+    pub id: BackendId,
+    pub status: BackendStatus,
+    pub load_factor: LoadFactor,
+    /// The last doveadm HTTP API probe succeeded (within the DNS grace period).
+    pub reachable: bool,
+}
+
+impl BalanceBackend {
+    fn is_destination(&self) -> bool {
+        self.status == BackendStatus::Online && self.reachable && self.load_factor.get() > 0
+    }
+}
+
+/// Everything one balancing decision looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct BalanceInput<'a> {
+    /// Per host, per metric z-scores; a metric absent for a host is unknown.
+    pub zscores: &'a HashMap<BackendId, HashMap<String, f64>>,
+    /// Per host sample counts (warm-up).
+    pub samples: &'a HashMap<BackendId, u64>,
+    pub backends: &'a [BalanceBackend],
+    pub groups: &'a [UserGroup],
+    pub now: DateTime<Utc>,
+    /// When recent group moves of this site started (older ones are ignored).
+    pub recent_moves: &'a [DateTime<Utc>],
+}
+
+/// The balancing decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum BalanceDecision {
+    Move {
+        group: GroupName,
+        from: BackendId,
+        to: BackendId,
+        /// Adjusted score of `from` minus that of `to`.
+        gap: f64,
+        /// The same gap after the move, by the one-group model of [`predict_gap_after`].
+        predicted_gap_after: f64,
+        reasons: Vec<Reason>,
+    },
+    NoMove {
+        reasons: Vec<Reason>,
+    },
+}
+
+impl BalanceDecision {
+    pub fn reasons(&self) -> &[Reason] {
+        match self {
+            Self::Move { reasons, .. } | Self::NoMove { reasons } => reasons,
+        }
+    }
+}
+
+/// All metric names any host reports: the set a host must report in full to be ranked.
+pub fn metric_names(zscores: &HashMap<BackendId, HashMap<String, f64>>) -> Vec<&str> {
+    let mut names: Vec<&str> = zscores.values().flat_map(|m| m.keys().map(String::as_str)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// One score per host that reports every metric in `metrics` with a finite value; other hosts are
+/// left out (unknown), never given 0 (which would read as "average") or a low score ("idle").
+pub fn combined_scores(
+    zscores: &HashMap<BackendId, HashMap<String, f64>>,
+    metrics: &[&str],
+    combine: Combine,
+) -> HashMap<BackendId, f64> {
+    let mut out = HashMap::with_capacity(zscores.len());
+    if metrics.is_empty() {
+        return out;
+    }
+    'hosts: for (host, values) in zscores {
+        let (mut sum, mut squares) = (0.0, 0.0);
+        for m in metrics {
+            match values.get(*m) {
+                Some(z) if z.is_finite() => {
+                    sum += z;
+                    squares += z * z;
+                }
+                _ => continue 'hosts,
+            }
+        }
+        let score = match combine {
+            Combine::SignedSum => sum,
+            Combine::Euclidean => {
+                let norm: f64 = f64::sqrt(squares);
+                if sum < 0.0 { -norm } else { norm }
+            }
+        };
+        out.insert(*host, score);
+    }
+    out
+}
+
+/// Scores relative to each backend's target. Z-scores measure distance from the site mean as if
+/// every backend should carry the same load; a backend's load factor says it should carry a share
+/// proportional to it. With `rel = load_factor / mean load factor` of the ranked hosts, the target
+/// is `weight · metrics · (rel − 1)` and the adjusted score is `score − target`. So a half-weight
+/// backend at the mean looks overloaded, and a load factor 0 backend looks overloaded by
+/// `weight · metrics` on top of its load: it only ever gives groups away.
+pub fn adjusted_scores(
+    scores: &HashMap<BackendId, f64>,
+    backends: &[BalanceBackend],
+    metric_count: usize,
+    weight: f64,
+) -> HashMap<BackendId, f64> {
+    let lf: HashMap<BackendId, f64> = backends
+        .iter()
+        .filter(|b| scores.contains_key(&b.id))
+        .map(|b| (b.id, f64::from(b.load_factor.get())))
+        .collect();
+    let mean_lf = if lf.is_empty() { 0.0 } else { lf.values().sum::<f64>() / lf.len() as f64 };
+    scores
+        .iter()
+        .filter_map(|(id, s)| {
+            let l = lf.get(id)?;
+            // All load factors 0: nobody is a destination; leave scores as they are.
+            let rel = if mean_lf > 0.0 { l / mean_lf } else { 1.0 };
+            Some((*id, s - weight * metric_count as f64 * (rel - 1.0)))
+        })
+        .collect()
+}
+
+/// The gap between `from` and `to` after moving one of `groups_on_from` groups. The model: a
+/// group carries an equal share of the source's excess over the destination, `gap / groups`, and
+/// adds it to the destination. With one group the gap just flips sign, which is no improvement.
+pub fn predict_gap_after(gap: f64, groups_on_from: usize) -> f64 {
+    let share = gap / groups_on_from.max(1) as f64;
+    (gap - 2.0 * share).abs()
+}
+
+/// Balancedness of a set of scores: `100 / (1 + σ)` with σ the population standard deviation.
+/// 100 means every host has the same score; 50 means one standard deviation of spread. It never
+/// goes below 0 and an empty or single-host set is 100 (nothing to balance).
+pub fn balancedness(scores: &HashMap<BackendId, f64>) -> f64 {
+    100.0 / (1.0 + std_dev(scores.values().copied()))
+}
+
+/// Per-metric spread (population standard deviation over the hosts reporting the metric), for the
+/// API, the UI and `/metrics`.
+pub fn metric_spread(zscores: &HashMap<BackendId, HashMap<String, f64>>) -> BTreeMap<String, f64> {
+    metric_names(zscores)
+        .into_iter()
+        .map(|m| {
+            let values = zscores.values().filter_map(|v| v.get(m).copied()).filter(|z| z.is_finite());
+            (m.to_owned(), std_dev(values))
+        })
+        .collect()
+}
+
+fn std_dev(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let (n, sum) = values.clone().fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = sum / n as f64;
+    let var = values.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+    var.sqrt()
+}
+
+/// Decides at most one group move.
+pub fn decide(input: &BalanceInput<'_>, settings: &BalanceSettings) -> BalanceDecision {
+    let mut reasons = Vec::new();
+    let no_move = |mut reasons: Vec<Reason>, code: &str, msg: String| {
+        reasons.push(Reason::info(code, msg));
+        BalanceDecision::NoMove { reasons }
+    };
+
+    let hour_ago = input.now - Duration::hours(1);
+    let moves_last_hour = input.recent_moves.iter().filter(|t| **t > hour_ago && **t <= input.now).count();
+    if moves_last_hour >= settings.max_moves_per_hour as usize {
+        return no_move(
+            reasons,
+            "move_budget_spent",
+            format!("{moves_last_hour} moves in the last hour, limit {}", settings.max_moves_per_hour),
+        );
+    }
+
+    let metrics = metric_names(input.zscores);
+    let mut scores = combined_scores(input.zscores, &metrics, settings.combine);
+    let unknown = input.backends.iter().filter(|b| !scores.contains_key(&b.id)).count();
+    if unknown > 0 {
+        reasons.push(Reason::info("scores_unknown", format!("{unknown} backends miss metrics and are not ranked")));
+    }
+    scores.retain(|id, _| input.samples.get(id).copied().unwrap_or(0) >= settings.min_samples);
+    let adjusted = adjusted_scores(&scores, input.backends, metrics.len(), settings.load_factor_weight);
+
+    // Sources must answer doveadm: the source backend finishes the move.
+    let by_id: HashMap<BackendId, &BalanceBackend> = input.backends.iter().map(|b| (b.id, b)).collect();
+    let order = |a: &(BackendId, f64), b: &(BackendId, f64)| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(&a.0));
+    let mut worst: Option<(BackendId, f64)> = None;
+    let mut best: Option<(BackendId, f64)> = None;
+    for (id, score) in &adjusted {
+        let Some(b) = by_id.get(id) else { continue };
+        let entry = (*id, *score);
+        if b.reachable && b.status != BackendStatus::Offline && worst.is_none_or(|w| order(&entry, &w).is_gt()) {
+            worst = Some(entry);
+        }
+        if b.is_destination() && best.is_none_or(|w| order(&entry, &w).is_lt()) {
+            best = Some(entry);
+        }
+    }
+    let (Some((from, from_score)), Some((to, to_score))) = (worst, best) else {
+        return no_move(reasons, "not_enough_hosts", "no warmed-up source and destination with known scores".into());
+    };
+    if from == to {
+        return no_move(reasons, "not_enough_hosts", "the most loaded backend is also the only destination".into());
+    }
+    let gap = from_score - to_score;
+    let threshold = settings.score_delta_threshold_ratio * metrics.len() as f64;
+    if gap.partial_cmp(&threshold.max(0.0)) != Some(std::cmp::Ordering::Greater) {
+        return no_move(reasons, "balanced", format!("gap {gap:.3} is within the threshold {threshold:.3}"));
+    }
+
+    let on_source: Vec<&UserGroup> = input.groups.iter().filter(|g| g.backend_id == from).collect();
+    let residency_start = input.now - settings.residency;
+    let candidate = on_source
+        .iter()
+        .filter(|g| !g.sticky_backend && !g.is_moving())
+        .filter(|g| g.last_moved_at.is_none_or(|t| t <= residency_start))
+        // The group that has stayed longest moves first; the name breaks ties so runs repeat.
+        .min_by(|a, b| a.last_moved_at.cmp(&b.last_moved_at).then_with(|| a.name.cmp(&b.name)));
+    let Some(group) = candidate else {
+        return no_move(
+            reasons,
+            "no_movable_group",
+            format!("backend {from} has no group that is non-sticky, not moving and past its residency"),
+        );
+    };
+    let predicted_gap_after = predict_gap_after(gap, on_source.len());
+    if predicted_gap_after >= gap {
+        return no_move(
+            reasons,
+            "move_would_not_help",
+            format!("moving one of {} groups would not shrink the gap {gap:.3}", on_source.len()),
+        );
+    }
+    reasons.push(Reason::info(
+        "imbalance",
+        format!("gap {gap:.3} > threshold {threshold:.3}: move {} from {from} to {to}", group.name),
+    ));
+    BalanceDecision::Move { group: group.name.clone(), from, to, gap, predicted_gap_after, reasons }
+}
+
+#[cfg(test)]
+#[path = "balance_test.rs"]
+mod tests;
