@@ -1,6 +1,8 @@
 //! End-to-end tests over the real binaries: one test binary, a module per feature.
 
 mod api_binary;
+mod automation_balance;
+mod automation_mitigation;
 mod moves_evacuate;
 mod moves_harness;
 mod moves_refused;

@@ -101,6 +101,8 @@ async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
         home_site,
         doveadm_port: config.doveadm.port,
         moves: config.moves.clone(),
+        balance: config.balance.clone(),
+        mitigation: config.mitigation.clone(),
     };
     let registry = Registry::new(Probe::new(redis, queue_config.prefix.clone(), queue_config.retention), context);
 

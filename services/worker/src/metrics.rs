@@ -34,6 +34,14 @@ pub fn describe() {
         "Moves (kind: group or user) not finished within MOVE_TIMEOUT_SECS; each raised a stuck_move alert."
     );
     metrics::describe_gauge!(
+        SITE_BALANCEDNESS,
+        "100 / (1 + standard deviation of the backends' combined load scores): 100 is perfectly even (load_balance)."
+    );
+    metrics::describe_gauge!(
+        METRIC_SPREAD,
+        "Standard deviation of one load metric's z-scores over the site's backends."
+    );
+    metrics::describe_gauge!(
         BACKEND_REACHABLE,
         "1 when the backend's doveadm API answered the last reachability probe (DNS failures within their grace count as answered), else 0."
     );
@@ -74,4 +82,15 @@ pub fn queue_depths(depths: &QueueDepths) {
     }
     metrics::gauge!(QUEUE_DELAYED).set(depths.delayed as f64);
     metrics::gauge!(QUEUE_DEAD).set(depths.dead as f64);
+}
+
+pub const SITE_BALANCEDNESS: &str = "controller_site_balancedness";
+pub const METRIC_SPREAD: &str = "controller_metric_spread";
+
+/// Labelled by site and by metric name (the closed set of z-score names).
+pub fn site_balance(site: &str, balancedness: f64, spread: &std::collections::BTreeMap<String, f64>) {
+    metrics::gauge!(SITE_BALANCEDNESS, "site" => site.to_owned()).set(balancedness);
+    for (metric, value) in spread {
+        metrics::gauge!(METRIC_SPREAD, "site" => site.to_owned(), "metric" => metric.clone()).set(*value);
+    }
 }

@@ -14,7 +14,10 @@ use crate::parse;
 use crate::resolve::Resolver;
 use crate::settings::{self, *};
 use crate::url::GeoDbUrl;
-use crate::{Config, DoveadmConfig, LogConfig, MoveConfig, QueueConfig, SchedulerConfig, Service, WorkerConfig};
+use crate::{
+    BalanceConfig, Config, DoveadmConfig, LogConfig, MitigationConfig, MoveConfig, QueueConfig, SchedulerConfig,
+    Service, WorkerConfig,
+};
 
 pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> Result<Config, ConfigErrors> {
     let mut r = Resolver::new(service, config_path, env);
@@ -28,6 +31,8 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
     let worker = worker_config(&mut r);
     let doveadm = doveadm_config(&mut r);
     let moves = move_config(&mut r);
+    let balance = balance_config(&mut r);
+    let mitigation = mitigation_config(&mut r);
     let log = log_config(&mut r, service);
 
     let (errors, effective, config_file) = r.finish();
@@ -45,8 +50,10 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
         Some(worker),
         Some(doveadm),
         Some(moves),
+        Some(balance),
+        Some(mitigation),
         Some(log),
-    ) = (geodb, redis_url, api_listen, queue, scheduler, worker, doveadm, moves, log)
+    ) = (geodb, redis_url, api_listen, queue, scheduler, worker, doveadm, moves, balance, mitigation, log)
     else {
         let message = "a setting with a built-in default has none (a bug in controller-config)";
         return Err(ConfigErrors(vec![ConfigError::new("configuration", Origin::Default, message)]));
@@ -63,6 +70,8 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
         worker,
         doveadm,
         moves,
+        balance,
+        mitigation,
         log,
         config_file,
         effective,
@@ -152,7 +161,22 @@ fn queue_config(r: &mut Resolver<'_>, home_site: Option<&SiteName>) -> Option<Qu
 
 fn scheduler_config(r: &mut Resolver<'_>) -> Option<SchedulerConfig> {
     let lease_ttl_ms = r.get(&SCHEDULER_LEASE_TTL_MS);
-    let entries = r.get(&SCHEDULER_ENTRIES);
+    let mut entries = r.get(&SCHEDULER_ENTRIES);
+    let balance_secs = r.get(&LOAD_BALANCE_INTERVAL_SECS);
+    // The balancing period is a setting of its own (operators tune it without rewriting the JSON
+    // of every entry); it applies to the entry by its well-known name, default or not.
+    if let (Some(entries), Some(secs)) = (entries.as_mut(), balance_secs) {
+        for entry in entries.iter_mut().filter(|e| e.name == crate::schedule::LOAD_BALANCE_ENTRY) {
+            entry.interval_ms = secs * 1000;
+        }
+    }
+    let mitigation_secs = r.get(&ERROR_MITIGATION_INTERVAL_SECS);
+    // Same rule as balancing: the setting sets the interval of the entry by its well-known name.
+    if let (Some(entries), Some(secs)) = (entries.as_mut(), mitigation_secs) {
+        for entry in entries.iter_mut().filter(|e| e.name == crate::schedule::ERROR_MITIGATION_ENTRY) {
+            entry.interval_ms = secs * 1000;
+        }
+    }
     Some(SchedulerConfig { lease_ttl: Duration::from_millis(lease_ttl_ms?), entries: entries? })
 }
 
@@ -187,6 +211,43 @@ fn move_config(r: &mut Resolver<'_>) -> Option<MoveConfig> {
         evacuation_batch_size: batch_size?,
         evacuation_batch_interval: Duration::from_millis(batch_interval_ms?),
         name_resolution_grace: Duration::from_secs(grace_secs?),
+    })
+}
+
+fn balance_config(r: &mut Resolver<'_>) -> Option<BalanceConfig> {
+    let prometheus_url = r.get(&PROMETHEUS_URL);
+    let ratio = r.get(&HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO);
+    let min_samples = r.get(&HOST_LOAD_BALANCE_MIN_SAMPLES);
+    let residency_secs = r.get(&HOST_LOAD_BALANCE_RESIDENCY_SECS);
+    let max_moves = r.get(&HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR);
+    Some(BalanceConfig {
+        prometheus_url,
+        score_delta_threshold_ratio: ratio?,
+        min_samples: min_samples?,
+        residency: Duration::from_secs(residency_secs?),
+        max_moves_per_hour: max_moves?,
+    })
+}
+
+fn mitigation_config(r: &mut Resolver<'_>) -> Option<MitigationConfig> {
+    let window_secs = r.get(&ERROR_MITIGATION_WINDOW_SECS);
+    let host_failure_ratio = r.get(&HOST_FAILURE_RATIO);
+    let evacuate_failure_ratio = r.get(&HOST_EVACUATE_FAILURE_RATIO);
+    let min_samples = r.get(&HOST_FAILURE_MIN_SAMPLES);
+    let capacity_guard_ratio = r.get(&CAPACITY_GUARD_RATIO);
+    // Evacuating below the degraded threshold would skip "shed one group and watch" entirely.
+    if let (Some(degraded), Some(evacuate)) = (host_failure_ratio, evacuate_failure_ratio)
+        && evacuate < degraded
+    {
+        let origin = r.origin(&HOST_EVACUATE_FAILURE_RATIO.def);
+        r.error(ConfigError::new(HOST_EVACUATE_FAILURE_RATIO.def.name, origin, "must be at least HOST_FAILURE_RATIO"));
+    }
+    Some(MitigationConfig {
+        window: Duration::from_secs(window_secs?),
+        host_failure_ratio: host_failure_ratio?,
+        evacuate_failure_ratio: evacuate_failure_ratio?,
+        min_samples: min_samples?,
+        capacity_guard_ratio: capacity_guard_ratio?,
     })
 }
 

@@ -78,6 +78,10 @@ pub struct Config {
     pub doveadm: DoveadmConfig,
     /// Timeouts and rates of group moves, evacuations and reachability probes.
     pub moves: MoveConfig,
+    /// Load balancing (`load_balance`): where z-scores come from and the decision's limits.
+    pub balance: BalanceConfig,
+    /// Error mitigation (`error_mitigation`): the window and thresholds of its decision.
+    pub mitigation: MitigationConfig,
     /// This service's log level and format.
     pub log: LogConfig,
     /// The TOML file that was read, if any.
@@ -142,6 +146,36 @@ pub struct MoveConfig {
     pub name_resolution_grace: Duration,
 }
 
+/// What the `load_balance` job reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BalanceConfig {
+    /// `PROMETHEUS_URL`: z-scores from Prometheus; `None`: the worker scrapes backends itself.
+    pub prometheus_url: Option<String>,
+    /// `HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO`.
+    pub score_delta_threshold_ratio: f64,
+    /// `HOST_LOAD_BALANCE_MIN_SAMPLES`.
+    pub min_samples: u64,
+    /// `HOST_LOAD_BALANCE_RESIDENCY_SECS`.
+    pub residency: Duration,
+    /// `HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR`.
+    pub max_moves_per_hour: u32,
+}
+
+/// What the `error_mitigation` job reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MitigationConfig {
+    /// `ERROR_MITIGATION_WINDOW_SECS`: how far back `proxy_dest_stats` are summed.
+    pub window: Duration,
+    /// `HOST_FAILURE_RATIO`.
+    pub host_failure_ratio: f64,
+    /// `HOST_EVACUATE_FAILURE_RATIO`.
+    pub evacuate_failure_ratio: f64,
+    /// `HOST_FAILURE_MIN_SAMPLES`.
+    pub min_samples: u64,
+    /// `CAPACITY_GUARD_RATIO`.
+    pub capacity_guard_ratio: f64,
+}
+
 /// The environment variable naming the TOML file when the service gets no `--config`.
 pub const CONFIG_PATH_ENV: &str = "CONTROLLER_CONFIG";
 
@@ -172,6 +206,8 @@ impl fmt::Debug for Config {
             .field("worker", &self.worker)
             .field("doveadm", &self.doveadm)
             .field("moves", &self.moves)
+            .field("balance", &self.balance)
+            .field("mitigation", &self.mitigation)
             .field("log", &self.log)
             .field("config_file", &self.config_file)
             .finish_non_exhaustive()

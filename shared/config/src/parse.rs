@@ -151,3 +151,20 @@ pub(crate) fn log_format(s: &str) -> Result<LogFormat, String> {
 #[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 #[path = "parse_test.rs"]
 mod tests;
+
+pub(crate) fn float(s: &str, min: f64, max: f64) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(v),
+        _ => Err(format!("must be a number from {min} to {max}")),
+    }
+}
+
+/// An `http://` or `https://` base URL.
+pub(crate) fn http_url(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let rest = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !s.chars().any(char::is_whitespace) => Ok(s.to_owned()),
+        _ => Err("must be an http:// or https:// URL".to_owned()),
+    }
+}

@@ -10,8 +10,17 @@ use serde::Deserialize;
 
 /// A canary probe a minute proves that the scheduler, the queue and the low-priority workers work
 /// together; the reachability probe every 10 s (high priority) is what keeps moves away from
-/// backends the controller cannot reach.
-pub(crate) const DEFAULT: &str = r#"[{"name":"probe-canary","kind":"probe","interval_ms":60000,"priority":"low","payload":{}},{"name":"reachability","kind":"reachability","interval_ms":10000,"priority":"high","payload":{}}]"#;
+/// backends the controller cannot reach; load balancing runs every minute (the `load_balancing`
+/// feature state decides whether it does anything).
+pub(crate) const DEFAULT: &str = r#"[{"name":"probe-canary","kind":"probe","interval_ms":60000,"priority":"low","payload":{}},{"name":"reachability","kind":"reachability","interval_ms":10000,"priority":"high","payload":{}},{"name":"load-balance","kind":"load_balance","interval_ms":60000,"priority":"low","payload":{}},{"name":"error-mitigation","kind":"error_mitigation","interval_ms":60000,"priority":"high","payload":{}}]"#;
+
+/// The name of the load-balancing entry, whose interval `LOAD_BALANCE_INTERVAL_SECS` sets.
+pub(crate) const LOAD_BALANCE_ENTRY: &str = "load-balance";
+
+/// The name of the error-mitigation entry (every minute, high priority: it gets users off failing
+/// backends; the `error_mitigation` feature state decides whether it does anything), whose
+/// interval `ERROR_MITIGATION_INTERVAL_SECS` sets.
+pub(crate) const ERROR_MITIGATION_ENTRY: &str = "error-mitigation";
 
 const SHAPE: &str =
     "must be a JSON array of {\"name\", \"kind\", \"interval_ms\", \"priority\"?, \"payload\"?} objects";

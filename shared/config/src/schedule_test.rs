@@ -22,6 +22,20 @@ fn the_default_is_a_low_priority_canary_a_minute_and_reachability_every_ten_seco
                 priority: Priority::High,
                 payload: json!({}),
             },
+            ScheduleEntry {
+                name: "load-balance".into(),
+                kind: "load_balance".into(),
+                interval_ms: 60_000,
+                priority: Priority::Low,
+                payload: json!({}),
+            },
+            ScheduleEntry {
+                name: "error-mitigation".into(),
+                kind: "error_mitigation".into(),
+                interval_ms: 60_000,
+                priority: Priority::High,
+                payload: json!({}),
+            },
         ]
     );
 }

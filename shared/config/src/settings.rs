@@ -346,6 +346,97 @@ pub static BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS: S
 .default("10")
 .kind(Kind::Integer)
 .services(&[Worker]);
+pub static LOAD_BALANCE_INTERVAL_SECS: Setting<u64> = Setting::new(
+    "LOAD_BALANCE_INTERVAL_SECS",
+    "How often the scheduler enqueues `load_balance` (the interval of the schedule entry named `load-balance`) (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("60")
+.kind(Kind::Integer)
+.services(&[Scheduler]);
+pub static PROMETHEUS_URL: Setting<String> = Setting::new(
+    "PROMETHEUS_URL",
+    "Prometheus base URL (`http://host:9090`) that load balancing reads the `dovecot_cluster:host:zscore` rule from; unset: the worker scrapes each backend's `/metrics` (at its `doveadm_url`, else `http://host:DOVEADM_PORT`) itself.",
+    parse::http_url,
+)
+.services(&[Worker]);
+pub static HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO: Setting<f64> = Setting::new(
+    "HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO",
+    "Load balancing moves a group when the most and least loaded backends' scores differ by more than this many standard deviations per metric (0 to 100).",
+    |s| parse::float(s, 0.0, 100.0),
+)
+.default("1.0")
+.services(&[Worker]);
+pub static HOST_LOAD_BALANCE_MIN_SAMPLES: Setting<u64> = Setting::new(
+    "HOST_LOAD_BALANCE_MIN_SAMPLES",
+    "A backend with fewer load samples is still warming up and not balanced: Prometheus samples over 12 h, or, without PROMETHEUS_URL, successful scrapes by the worker (0 to 1000000).",
+    |s| parse::integer(s, 0, 1_000_000),
+)
+.default("3000")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static HOST_LOAD_BALANCE_RESIDENCY_SECS: Setting<u64> = Setting::new(
+    "HOST_LOAD_BALANCE_RESIDENCY_SECS",
+    "Load balancing leaves a group at least this long on a backend after its last move (0 to 604800).",
+    |s| parse::integer(s, 0, 604_800),
+)
+.default("3600")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR: Setting<u32> = Setting::new(
+    "HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR",
+    "Most group moves load balancing starts in a site in any trailing hour (0 to 1000).",
+    |s| parse::integer(s, 0, 1000),
+)
+.default("1")
+.kind(Kind::Integer)
+.services(&[Worker]);
+
+pub static ERROR_MITIGATION_INTERVAL_SECS: Setting<u64> = Setting::new(
+    "ERROR_MITIGATION_INTERVAL_SECS",
+    "How often the scheduler enqueues `error_mitigation` (the interval of the schedule entry named `error-mitigation`) (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("60")
+.kind(Kind::Integer)
+.services(&[Scheduler]);
+pub static ERROR_MITIGATION_WINDOW_SECS: Setting<u64> = Setting::new(
+    "ERROR_MITIGATION_WINDOW_SECS",
+    "Error mitigation judges each backend on the proxies' `proxy_dest_stats` of this many last seconds (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("300")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static HOST_FAILURE_RATIO: Setting<f64> = Setting::new(
+    "HOST_FAILURE_RATIO",
+    "A backend whose IMAP or LMTP failure ratio over the window is above this is degraded: error mitigation moves one group away (0 to 1).",
+    |s| parse::float(s, 0.0, 1.0),
+)
+.default("0.3")
+.services(&[Worker]);
+pub static HOST_EVACUATE_FAILURE_RATIO: Setting<f64> = Setting::new(
+    "HOST_EVACUATE_FAILURE_RATIO",
+    "A backend whose IMAP or LMTP failure ratio over the window is above this is failing: error mitigation evacuates it, then sets it offline (0 to 1, at least HOST_FAILURE_RATIO).",
+    |s| parse::float(s, 0.0, 1.0),
+)
+.default("0.9")
+.services(&[Worker]);
+pub static HOST_FAILURE_MIN_SAMPLES: Setting<u64> = Setting::new(
+    "HOST_FAILURE_MIN_SAMPLES",
+    "Error mitigation judges a protocol of a backend only with at least this many attempts in the window (1 to 1000000000).",
+    |s| parse::integer(s, 1, 1_000_000_000),
+)
+.default("20")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static CAPACITY_GUARD_RATIO: Setting<f64> = Setting::new(
+    "CAPACITY_GUARD_RATIO",
+    "Error mitigation refuses to act, with a critical `capacity_guard` alert, when it would take more than this share of the site's backends out of service (0 to 1).",
+    |s| parse::float(s, 0.0, 1.0),
+)
+.default("0.75")
+.services(&[Worker]);
 
 macro_rules! log_settings {
     ($level:ident, $format:ident, $service:expr, $default:literal) => {
@@ -419,6 +510,18 @@ pub static ALL: &[&Def] = &[
     &EVACUATION_BATCH_SIZE.def,
     &EVACUATION_BATCH_INTERVAL_MS.def,
     &BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS.def,
+    &LOAD_BALANCE_INTERVAL_SECS.def,
+    &PROMETHEUS_URL.def,
+    &HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO.def,
+    &HOST_LOAD_BALANCE_MIN_SAMPLES.def,
+    &HOST_LOAD_BALANCE_RESIDENCY_SECS.def,
+    &HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR.def,
+    &ERROR_MITIGATION_INTERVAL_SECS.def,
+    &ERROR_MITIGATION_WINDOW_SECS.def,
+    &HOST_FAILURE_RATIO.def,
+    &HOST_EVACUATE_FAILURE_RATIO.def,
+    &HOST_FAILURE_MIN_SAMPLES.def,
+    &CAPACITY_GUARD_RATIO.def,
     &CONTROLLER_API_LOG_LEVEL.def,
     &CONTROLLER_API_LOG_FORMAT.def,
     &CONTROLLER_SCHEDULER_LOG_LEVEL.def,

@@ -21,6 +21,12 @@ pub enum JobKind {
     Kick,
     /// Probe every backend of the home site's doveadm API: moves avoid unreachable ones.
     Reachability,
+    /// Compare the site's backends' load z-scores and move at most one group (`load_balancing`).
+    LoadBalance,
+    /// Judge a site's backends from the proxies' failures; evacuate, shed or record a plan.
+    ErrorMitigation,
+    /// Carry out the moves of an approved stored plan.
+    ExecutePlan,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,11 +34,29 @@ pub enum JobKind {
 pub struct UnknownJobKind;
 
 impl JobKind {
-    pub const ALL: &'static [JobKind] =
-        &[Self::Probe, Self::MoveGroup, Self::EvacuateBackend, Self::MoveUser, Self::Kick, Self::Reachability];
+    pub const ALL: &'static [JobKind] = &[
+        Self::Probe,
+        Self::MoveGroup,
+        Self::EvacuateBackend,
+        Self::MoveUser,
+        Self::Kick,
+        Self::Reachability,
+        Self::LoadBalance,
+        Self::ErrorMitigation,
+        Self::ExecutePlan,
+    ];
     /// The names of [`JobKind::ALL`], in the same order (for error messages).
-    pub const NAMES: &'static [&'static str] =
-        &["probe", "move_group", "evacuate_backend", "move_user", "kick", "reachability"];
+    pub const NAMES: &'static [&'static str] = &[
+        "probe",
+        "move_group",
+        "evacuate_backend",
+        "move_user",
+        "kick",
+        "reachability",
+        "load_balance",
+        "error_mitigation",
+        "execute_plan",
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,18 +66,24 @@ impl JobKind {
             Self::MoveUser => "move_user",
             Self::Kick => "kick",
             Self::Reachability => "reachability",
+            Self::LoadBalance => "load_balance",
+            Self::ErrorMitigation => "error_mitigation",
+            Self::ExecutePlan => "execute_plan",
         }
     }
 
     /// The pool that runs this kind unless the caller asks for another.
     pub fn default_priority(self) -> Priority {
         match self {
-            Self::Probe => Priority::Low,
+            // Balancing is an optimisation: it waits behind anything that keeps users reachable.
+            Self::Probe | Self::LoadBalance => Priority::Low,
             // Moves, evacuations and reachability keep users reachable: they never wait behind
             // balancing or housekeeping.
             Self::MoveGroup | Self::EvacuateBackend | Self::MoveUser | Self::Kick | Self::Reachability => {
                 Priority::High
             }
+            // Mitigation gets users off failing backends: as urgent as the moves it starts.
+            Self::ErrorMitigation | Self::ExecutePlan => Priority::High,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! before they reach the queue, so a worker only sees payloads it can parse. No I/O here.
 
 mod kind;
+pub mod mitigation;
 pub mod moves;
 mod payload;
 pub mod probe;
@@ -26,6 +27,9 @@ pub fn validate(kind: &str, payload: &serde_json::Value) -> Result<(JobKind, ser
         JobKind::MoveUser => payload::normalise::<moves::MoveUserPayload>(payload)?,
         JobKind::Kick => payload::normalise::<moves::KickPayload>(payload)?,
         JobKind::Reachability => payload::normalise::<moves::ReachabilityPayload>(payload)?,
+        JobKind::LoadBalance => payload::normalise::<moves::LoadBalancePayload>(payload)?,
+        JobKind::ErrorMitigation => payload::normalise::<mitigation::ErrorMitigationPayload>(payload)?,
+        JobKind::ExecutePlan => payload::normalise::<mitigation::ExecutePlanPayload>(payload)?,
     };
     Ok((kind, normalised))
 }

@@ -141,6 +141,34 @@ impl Payload for ReachabilityPayload {
     }
 }
 
+/// `load_balance`: balance one site's backends; the worker's home site when absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancePayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<SiteId>,
+}
+
+impl Payload for LoadBalancePayload {
+    const FIELDS: &'static [&'static str] = &["site_id"];
+
+    fn expected(field: &str) -> &'static str {
+        match field {
+            "site_id" => "a UUID",
+            _ => "a JSON object with an optional site_id",
+        }
+    }
+
+    fn check(&self) -> Result<(), ValidationError> {
+        Ok(())
+    }
+}
+
+/// The dedup key of a group move: one move per group at a time, whoever asks.
+pub fn move_dedup_key(site: SiteId, group: &GroupName) -> String {
+    format!("move:{site}:{group}")
+}
+
 /// Why `backend` cannot take a group now, if it cannot: the rule the API checks before
 /// enqueuing a move and the job checks again before starting it.
 pub fn unusable_destination(backend: &Backend, reachability: Option<&BackendReachability>) -> Option<String> {

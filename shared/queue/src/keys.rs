@@ -79,8 +79,24 @@ impl Keys {
         format!("{}:state:evacuations", self.prefix)
     }
 
+    /// Prefix of the per-site balancing keys (`balance:<site>`, `balance_moves:<site>`,
+    /// `balance_samples:<site>`).
+    pub(crate) fn state_prefix(&self) -> String {
+        format!("{}:state", self.prefix)
+    }
+
     /// List of [`crate::Alert`] (JSON), newest first, capped.
     pub(crate) fn alerts(&self) -> String {
         format!("{}:state:alerts", self.prefix)
+    }
+
+    /// Hash of one stored plan: `plan` (JSON), `site`, `state`, `stored_at` (ms).
+    pub(crate) fn plan(&self, id: &str) -> String {
+        format!("{}:state:plan:{id}", self.prefix)
+    }
+
+    /// Sorted set of a site's plan ids, scored by when they were stored (ms).
+    pub(crate) fn site_plans(&self, site: &str) -> String {
+        format!("{}:state:plans:{site}", self.prefix)
     }
 }

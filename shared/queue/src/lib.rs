@@ -4,6 +4,7 @@
 //! so a crash between two commands never leaves a job half-moved.
 
 mod backoff;
+mod balance_store;
 mod conn;
 mod consumer;
 mod delivery;
@@ -11,6 +12,7 @@ mod error;
 mod keys;
 mod lease;
 mod list;
+mod plans;
 mod queue;
 mod record;
 mod schedule;
@@ -20,10 +22,12 @@ mod state_store;
 pub mod types;
 
 pub use backoff::backoff;
+pub use balance_store::{BalanceState, MAX_BALANCE_MOVES};
 pub use consumer::Consumer;
 pub use keys::SCHEDULER_LEASE;
 pub use lease::Lease;
 pub use list::MAX_PAGE;
+pub use plans::{DEFAULT_PLAN_MAX_AGE, MAX_PLANS_PER_SITE, PLAN_RETENTION, PlanState, StoredPlan};
 pub use queue::Queue;
 pub use state::*;
 pub use state_store::MAX_ALERTS;

@@ -10,6 +10,7 @@ mod queue {
     mod lifecycle;
     mod listing;
     mod perf;
+    mod plans;
     mod reclaim;
     mod restart;
     mod retry;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use config::MoveConfig;
+use config::{BalanceConfig, MitigationConfig, MoveConfig};
 use domain::{Backend, BackendId, SettingName, SettingScope, Site, SiteName};
 use geodb::{GeoDb, GeoDbError};
 use queue::{Alert, BackendReachability, Queue, QueueError};
@@ -27,6 +27,10 @@ pub struct Context {
     /// `DOVEADM_PORT`, for backends without a `doveadm_url`.
     pub doveadm_port: u16,
     pub moves: MoveConfig,
+    /// Where `load_balance` reads z-scores and the limits of its decision.
+    pub balance: BalanceConfig,
+    /// The window and thresholds `error_mitigation` judges backends by.
+    pub mitigation: MitigationConfig,
 }
 
 impl std::fmt::Debug for Context {

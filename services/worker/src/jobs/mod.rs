@@ -3,9 +3,12 @@
 //! [`JobError`] that says, where the error happened, whether another attempt can help.
 
 pub mod context;
+pub mod error_mitigation;
 pub mod evacuate_backend;
+pub mod execute_plan;
 pub mod group_move;
 pub mod kick;
+pub mod load_balance;
 pub mod move_group;
 pub mod move_user;
 pub mod probe;
@@ -66,6 +69,9 @@ impl Registry {
             JobKind::MoveUser => move_user::run(&self.context, delivery).await,
             JobKind::Kick => kick::run(&self.context, delivery).await,
             JobKind::Reachability => reachability::run(&self.context, delivery).await,
+            JobKind::LoadBalance => load_balance::run(&self.context, delivery).await,
+            JobKind::ErrorMitigation => error_mitigation::run(&self.context, delivery).await,
+            JobKind::ExecutePlan => execute_plan::run(&self.context, delivery).await,
         };
         match result {
             Ok(value) => Outcome::Succeeded(value),

@@ -27,6 +27,20 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             evacuation_batch_interval: Duration::ZERO,
             name_resolution_grace: Duration::from_secs(10),
         },
+        balance: config::BalanceConfig {
+            prometheus_url: None,
+            score_delta_threshold_ratio: 1.0,
+            min_samples: 3000,
+            residency: Duration::from_secs(3600),
+            max_moves_per_hour: 1,
+        },
+        mitigation: config::MitigationConfig {
+            window: Duration::from_secs(300),
+            host_failure_ratio: 0.3,
+            evacuate_failure_ratio: 0.9,
+            min_samples: 20,
+            capacity_guard_ratio: 0.75,
+        },
     };
     (Registry::new(probe::Probe::new(redis, "test:registry", Duration::from_secs(60)), context), dir)
 }

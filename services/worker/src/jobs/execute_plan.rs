@@ -1,0 +1,175 @@
+//! `execute_plan`: carries out exactly the moves of a stored plan an operator approved, then marks
+//! it executed. [`execute`] is also what `error_mitigation` runs when its feature is `on`, so an
+//! approved dry-run plan does what the live run would have done.
+//!
+//! Moves are enqueued as jobs (`move_group`, `evacuate_backend`, `move_user`) under the same
+//! dedup keys the API uses, so a repeated attempt, or a plan racing an operator's own request,
+//! never starts a second move of the same thing. Only `SetOffline` is done inline: it is one
+//! GeoDB write, made only while the backend is still empty.
+
+use domain::{Backend, BackendId, BackendStatus, GroupName, Site, SiteId};
+use geodb::{BackendUpdate, GroupFilter, PageRequest};
+use jobs::JobKind;
+use jobs::mitigation::ExecutePlanPayload;
+use jobs::moves::{EvacuateBackendPayload, unusable_destination};
+use policy::plan::PlannedMove;
+use queue::{Delivery, EnqueueOutcome, NewJob, PlanState, QueueError};
+use serde_json::{Value, json};
+
+use super::context::{Context, geodb_error, queue_error};
+use super::{JobError, JobResult};
+
+pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
+    let payload: ExecutePlanPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
+    let stored = ctx
+        .queue
+        .plan(&payload.plan_id)
+        .await
+        .map_err(|e| queue_error("read the plan", e))?
+        .ok_or_else(|| JobError::Abort(format!("plan {} not found (never stored, or expired)", payload.plan_id)))?;
+    match stored.state {
+        PlanState::Approved => {}
+        // A retried attempt whose first one got this far: the moves were enqueued then.
+        PlanState::Executed => return Ok(json!({ "plan_id": stored.id, "already": "executed" })),
+        other => return Err(JobError::Abort(format!("plan {} is {other}: only approved plans run", stored.id))),
+    }
+    let site = ctx
+        .db
+        .get_site(stored.plan.site)
+        .await
+        .map_err(|e| geodb_error("read the plan's site", e))?
+        .ok_or_else(|| JobError::Abort(format!("the plan's site {} no longer exists", stored.plan.site)))?;
+    let executed = execute(ctx, &site, &stored.plan.moves, &delivery.job_id).await?;
+    match ctx.queue.mark_plan_executed(&stored.id).await {
+        // Another attempt marked it first; the dedup keys kept the moves single.
+        Ok(()) | Err(QueueError::Conflict(_)) => {}
+        Err(e) => return Err(queue_error("mark the plan executed", e)),
+    }
+    tracing::info!(plan_id = %stored.id, site = %site.name, moves = stored.plan.moves.len(), "approved plan executed");
+    Ok(json!({ "plan_id": stored.id, "site": site.name, "executed": executed }))
+}
+
+/// Carries out `moves` in order and says what became of each (enqueued job id, duplicate of a
+/// running one, done, or skipped and why). `job_id` is only for logs.
+pub async fn execute(ctx: &Context, site: &Site, moves: &[PlannedMove], job_id: &str) -> Result<Vec<Value>, JobError> {
+    let mut out = Vec::with_capacity(moves.len());
+    for mv in moves {
+        let result = match mv {
+            PlannedMove::Evacuate { backend } => {
+                let payload = EvacuateBackendPayload { backend_id: *backend };
+                let dedup = payload.dedup_key();
+                enqueue(ctx, JobKind::EvacuateBackend, json!(payload), dedup).await?
+            }
+            PlannedMove::Group { group, from, to } => shed(ctx, site.id, group.as_ref(), *from, *to).await?,
+            PlannedMove::SetOffline { backend } => set_offline(ctx, site.id, *backend).await?,
+            PlannedMove::User { user, to, .. } => {
+                let payload = json!({ "user": user, "group": to, "site_id": site.id });
+                enqueue(ctx, JobKind::MoveUser, payload, format!("move-user:{user}")).await?
+            }
+        };
+        tracing::info!(job_id, planned = ?mv, result = %result, "planned move carried out");
+        out.push(json!({ "move": mv, "result": result }));
+    }
+    Ok(out)
+}
+
+/// Enqueues one move under `dedup`; a move already running under that key is left to finish.
+async fn enqueue(ctx: &Context, kind: JobKind, payload: Value, dedup: String) -> Result<Value, JobError> {
+    let (kind, payload) = jobs::validate(kind.as_str(), &payload).map_err(JobError::abort)?;
+    let job = NewJob {
+        kind: kind.as_str().to_owned(),
+        payload,
+        priority: kind.default_priority(),
+        dedup_key: Some(dedup),
+        max_attempts: None,
+        epoch: None,
+    };
+    let outcome = ctx.queue.enqueue(job).await.map_err(|e| queue_error("enqueue a move", e))?;
+    Ok(match outcome {
+        EnqueueOutcome::Enqueued(id) => json!({ "enqueued": kind.as_str(), "job_id": id }),
+        EnqueueOutcome::Duplicate(id) => json!({ "duplicate_of": id }),
+    })
+}
+
+/// One group off `from`: the named one (to `to` when given), else any group not moving to the
+/// best destination. Nothing when a group is already moving off `from`: the last shed is still
+/// being watched, and shedding faster would turn "move one and watch" into an evacuation.
+async fn shed(
+    ctx: &Context,
+    site: SiteId,
+    group: Option<&GroupName>,
+    from: BackendId,
+    to: Option<BackendId>,
+) -> Result<Value, JobError> {
+    let on_source = groups_on(ctx, site, from).await?;
+    if group.is_none() && on_source.iter().any(domain::UserGroup::is_moving) {
+        return Ok(json!({ "skipped": "a group is already moving off the backend" }));
+    }
+    let chosen = match group {
+        Some(name) => on_source.iter().find(|g| &g.name == name && !g.is_moving()),
+        None => on_source.iter().find(|g| !g.is_moving()),
+    };
+    let Some(chosen) = chosen else {
+        return Ok(json!({ "skipped": "no group to move on the backend (moved, moving or gone)" }));
+    };
+    let destination = match to {
+        Some(to) => Some(to),
+        None => best_destination(ctx, site, from).await?,
+    };
+    let Some(destination) = destination else {
+        return Ok(json!({ "skipped": "no other backend of the site can take a group now" }));
+    };
+    let payload = json!({
+        "site_id": site,
+        "group": chosen.name,
+        "destination_backend_id": destination,
+        "expected_backend_id": from,
+    });
+    enqueue(ctx, JobKind::MoveGroup, payload, format!("move:{site}:{}", chosen.name)).await
+}
+
+/// Among the site's usable destinations (online, load factor above 0, reachable, not `from`), the
+/// one with the fewest groups per unit of load factor: the rule new groups are placed by.
+async fn best_destination(ctx: &Context, site: SiteId, from: BackendId) -> Result<Option<BackendId>, JobError> {
+    let all = ctx.db.list_backends(Some(site)).await.map_err(|e| geodb_error("list the backends", e))?;
+    let reachability = ctx.reachability().await?;
+    let usable: Vec<Backend> = all
+        .into_iter()
+        .filter(|b| b.id != from && unusable_destination(b, reachability.get(&b.id)).is_none())
+        .collect();
+    let counts =
+        geodb::ops::group_counts(&*ctx.db, site).await.map_err(|e| geodb_error("count the groups per backend", e))?;
+    Ok(domain::placement::backend_for_new_group(&usable, &counts))
+}
+
+/// Offline only while the backend holds no group: a group that arrived since the plan would
+/// otherwise be served by nobody.
+async fn set_offline(ctx: &Context, site: SiteId, backend: BackendId) -> Result<Value, JobError> {
+    let Some(current) = ctx.backend(backend).await? else {
+        return Ok(json!({ "skipped": "the backend no longer exists" }));
+    };
+    if current.status == BackendStatus::Offline {
+        return Ok(json!({ "done": "already offline" }));
+    }
+    if !groups_on(ctx, site, backend).await?.is_empty() {
+        return Ok(json!({ "skipped": "the backend holds groups again" }));
+    }
+    let update = BackendUpdate { status: Some(BackendStatus::Offline), load_factor: None };
+    ctx.db.update_backend(backend, &update).await.map_err(|e| geodb_error("set the backend offline", e))?;
+    tracing::warn!(backend = %current.host, "empty failing backend set offline");
+    Ok(json!({ "done": "set offline" }))
+}
+
+async fn groups_on(ctx: &Context, site: SiteId, backend: BackendId) -> Result<Vec<domain::UserGroup>, JobError> {
+    let filter = GroupFilter { mask: None, backend: Some(backend) };
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    let mut groups = Vec::new();
+    loop {
+        let p = ctx.db.list_groups(site, &filter, &page).await.map_err(|e| geodb_error("list the groups", e))?;
+        groups.extend(p.items);
+        match p.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(groups),
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! `load_balance` (every `LOAD_BALANCE_INTERVAL_SECS` from the scheduler, low priority): reads the
+//! site's per-host load z-scores, publishes how balanced the site is, and lets
+//! `policy::balance::decide` pick at most one group move. The feature state `load_balancing`
+//! says what happens to that decision: off, nothing (not even a reading, so an idle feature costs
+//! no scrapes); dry run, it is stored as a plan; on, a `move_group` job is enqueued.
+//!
+//! Z-scores come from Prometheus when `PROMETHEUS_URL` is set, else from scraping every backend's
+//! `/metrics` at its doveadm API address. In direct mode the warm-up count is kept in Redis per
+//! host, because each job run builds a fresh scraper and an in-process count would restart at 1.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use chrono::Utc;
+use domain::{Backend, BackendId, Feature, FeatureState, Site, UserGroup};
+use geodb::{GroupFilter, PageRequest};
+use jobs::moves::{LoadBalancePayload, MoveGroupPayload, move_dedup_key};
+use metrics_source::{DirectSource, MetricsSource, PrometheusSource, ZScores};
+use policy::balance::{self, BalanceBackend, BalanceDecision, BalanceInput, BalanceSettings};
+use queue::{BalanceState, Delivery, NewJob};
+use serde_json::json;
+
+use super::context::{Context, geodb_error, queue_error};
+use super::{JobError, JobResult};
+use crate::metrics;
+
+/// Bounds one metrics query or scrape: a slow backend must not hold the whole run.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
+    let payload: LoadBalancePayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
+    let site = match payload.site_id {
+        Some(id) => ctx.db.get_site(id).await.map_err(|e| geodb_error("read the site", e))?,
+        None => ctx.home_site().await?,
+    };
+    let Some(site) = site else {
+        tracing::warn!(site = ?payload.site_id, home = %ctx.home_site, "site not in geodb; nothing to balance");
+        return Ok(json!({ "skipped": "the site does not exist in GeoDB" }));
+    };
+    let state = geodb::ops::feature_state(ctx.db.as_ref(), site.id, Feature::LoadBalancing)
+        .await
+        .map_err(|e| geodb_error("read the load_balancing feature state", e))?;
+    if state == FeatureState::Off {
+        return Ok(json!({ "site": site.name, "feature": "off", "skipped": "load_balancing is off" }));
+    }
+
+    let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
+    let reading = read_zscores(ctx, &site, &backends).await?;
+    let by_host: HashMap<&str, BackendId> = backends.iter().map(|b| (b.host.as_str(), b.id)).collect();
+    let zscores: HashMap<BackendId, HashMap<String, f64>> =
+        reading.per_host.iter().filter_map(|(host, z)| by_host.get(host.as_str()).map(|id| (*id, z.clone()))).collect();
+    let samples: HashMap<BackendId, u64> =
+        reading.samples.iter().filter_map(|(host, n)| by_host.get(host.as_str()).map(|id| (*id, *n))).collect();
+
+    let settings = BalanceSettings {
+        score_delta_threshold_ratio: ctx.balance.score_delta_threshold_ratio,
+        min_samples: ctx.balance.min_samples,
+        residency: chrono::Duration::from_std(ctx.balance.residency).unwrap_or(chrono::Duration::MAX),
+        max_moves_per_hour: ctx.balance.max_moves_per_hour,
+        ..BalanceSettings::default()
+    };
+    let published = publish(ctx, &site, &reading, &zscores, &backends, &settings).await?;
+
+    let reachability = ctx.reachability().await?;
+    let balance_backends: Vec<BalanceBackend> = backends
+        .iter()
+        .map(|b| BalanceBackend {
+            id: b.id,
+            status: b.status,
+            load_factor: b.load_factor,
+            // No record yet counts as reachable, as for every move destination check.
+            reachable: reachability.get(&b.id).is_none_or(|r| r.reachable),
+        })
+        .collect();
+    let groups = all_groups(ctx, &site).await?;
+    let recent_moves = ctx.queue.balance_moves(site.id.0).await.map_err(|e| queue_error("read balancing moves", e))?;
+    let now = Utc::now();
+    let input = BalanceInput {
+        zscores: &zscores,
+        samples: &samples,
+        backends: &balance_backends,
+        groups: &groups,
+        now,
+        recent_moves: &recent_moves,
+    };
+    let decision = balance::decide(&input, &settings);
+    let codes: Vec<&str> = decision.reasons().iter().map(|r| r.code.as_str()).collect();
+    let mut result = json!({
+        "site": site.name,
+        "feature": state.to_string(),
+        "balancedness": published.balancedness,
+        "decision": decision,
+    });
+
+    match (&decision, state) {
+        (_, FeatureState::Dryrun) => {
+            let plan = policy::plan::Plan::from_balance(site.id, now, &decision);
+            let id = ctx.queue.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?;
+            tracing::info!(site = %site.name, plan = %id, reasons = ?codes, "load balancing dry run: plan stored");
+            result["plan_id"] = json!(id);
+        }
+        (BalanceDecision::Move { group, from, to, .. }, _) => {
+            let move_payload = MoveGroupPayload {
+                site_id: site.id,
+                group: group.clone(),
+                destination_backend_id: *to,
+                // The decision saw the group there; a group moved meanwhile must not move again.
+                expected_backend_id: Some(*from),
+            };
+            let job = NewJob {
+                kind: jobs::JobKind::MoveGroup.as_str().to_owned(),
+                payload: serde_json::to_value(&move_payload).map_err(JobError::abort)?,
+                priority: jobs::JobKind::MoveGroup.default_priority(),
+                dedup_key: Some(move_dedup_key(site.id, group)),
+                max_attempts: None,
+                epoch: None,
+            };
+            let outcome = ctx.queue.enqueue(job).await.map_err(|e| queue_error("enqueue the group move", e))?;
+            // A duplicate is a move of this group already under way: not ours, not counted.
+            if let queue::EnqueueOutcome::Enqueued(id) = &outcome {
+                ctx.queue.record_balance_move(site.id.0, now).await.map_err(|e| queue_error("record the move", e))?;
+                tracing::info!(site = %site.name, group = %group, from = %from, to = %to, job = %id, "load balancing: group move enqueued");
+            }
+            result["move_job"] = json!(outcome);
+        }
+        (BalanceDecision::NoMove { .. }, _) => {
+            tracing::debug!(site = %site.name, reasons = ?codes, "load balancing: no move");
+        }
+    }
+    Ok(result)
+}
+
+/// The site's z-scores from the configured source. No backend answering is passing (a restart,
+/// a network blip): retried.
+async fn read_zscores(ctx: &Context, site: &Site, backends: &[Backend]) -> Result<ZScores, JobError> {
+    let source = match &ctx.balance.prometheus_url {
+        Some(url) => MetricsSource::Prometheus(PrometheusSource::new(url, SCRAPE_TIMEOUT).map_err(JobError::abort)?),
+        None => {
+            let mut targets = Vec::with_capacity(backends.len());
+            for backend in backends {
+                targets.push((backend.host.to_string(), ctx.doveadm_url(backend).await?));
+            }
+            MetricsSource::Direct(DirectSource::new(targets, SCRAPE_TIMEOUT).map_err(JobError::abort)?)
+        }
+    };
+    let mut reading = source.zscores(site.name.as_str()).await.map_err(JobError::retry)?;
+    if matches!(source, MetricsSource::Direct(_)) {
+        let scraped: Vec<String> = reading.samples.keys().cloned().collect();
+        let counts =
+            ctx.queue.add_balance_samples(site.id.0, &scraped).await.map_err(|e| queue_error("count scrapes", e))?;
+        reading.samples = scraped.into_iter().map(|h| (h.clone(), counts.get(&h).copied().unwrap_or(0))).collect();
+    }
+    Ok(reading)
+}
+
+/// Publishes balancedness and per-metric spread on `/metrics` and in Redis (for the API).
+async fn publish(
+    ctx: &Context,
+    site: &Site,
+    reading: &ZScores,
+    zscores: &HashMap<BackendId, HashMap<String, f64>>,
+    backends: &[Backend],
+    settings: &BalanceSettings,
+) -> Result<BalanceState, JobError> {
+    let names = balance::metric_names(zscores);
+    let combined = balance::combined_scores(zscores, &names, settings.combine);
+    let spread = balance::metric_spread(zscores);
+    let balancedness = balance::balancedness(&combined);
+    metrics::site_balance(site.name.as_str(), balancedness, &spread);
+    let state = BalanceState {
+        site_id: site.id.0,
+        balancedness,
+        spread,
+        scores: reading
+            .per_host
+            .iter()
+            .map(|(h, z)| (h.clone(), z.iter().map(|(m, v)| (m.clone(), *v)).collect()))
+            .collect(),
+        combined: backends
+            .iter()
+            .filter_map(|b| combined.get(&b.id).map(|s| (b.host.to_string(), *s)))
+            .collect::<BTreeMap<_, _>>(),
+        computed_at: Utc::now(),
+    };
+    ctx.queue.put_balance_state(&state).await.map_err(|e| queue_error("store the balance reading", e))?;
+    Ok(state)
+}
+
+/// Every group of the site, page by page.
+async fn all_groups(ctx: &Context, site: &Site) -> Result<Vec<UserGroup>, JobError> {
+    let mut groups = Vec::new();
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let got = ctx
+            .db
+            .list_groups(site.id, &GroupFilter::default(), &page)
+            .await
+            .map_err(|e| geodb_error("list the groups", e))?;
+        groups.extend(got.items);
+        match got.next_cursor {
+            Some(cursor) => page = PageRequest { cursor: Some(cursor), limit: PageRequest::MAX_LIMIT },
+            None => return Ok(groups),
+        }
+    }
+}

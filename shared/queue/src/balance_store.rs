@@ -1,0 +1,108 @@
+//! What the `load_balance` job keeps beside the queue, per site (keyed by site id): the latest
+//! balance reading (what `GET /api/v1/sites/{site}/balance` shows), a capped list of when
+//! balancing started group moves (the moves-per-hour budget must survive worker restarts and be
+//! shared by every worker), and, for direct scraping, a per-host count of successful scrapes (the
+//! warm-up must not restart with every job run).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use redis::Value;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::conn::{Retry, pipe};
+use crate::error::{corrupt, from_server};
+use crate::record::text;
+use crate::{Queue, QueueError, Result};
+
+/// Balancing moves remembered per site: far more than any sane hourly budget.
+pub const MAX_BALANCE_MOVES: usize = 1000;
+
+/// The latest balance reading of a site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BalanceState {
+    pub site_id: Uuid,
+    /// `100 / (1 + σ)` of the combined scores: 100 is perfectly even.
+    pub balancedness: f64,
+    /// metric → population standard deviation of its z-scores over the hosts.
+    pub spread: BTreeMap<String, f64>,
+    /// host → metric → z-score.
+    pub scores: BTreeMap<String, BTreeMap<String, f64>>,
+    /// host → combined score (only hosts that report every metric).
+    pub combined: BTreeMap<String, f64>,
+    pub computed_at: DateTime<Utc>,
+}
+
+fn balance_key(q: &Queue, kind: &str, site: Uuid) -> String {
+    format!("{}:{kind}:{site}", q.keys().state_prefix())
+}
+
+impl Queue {
+    /// Replaces the site's balance reading.
+    pub async fn put_balance_state(&self, state: &BalanceState) -> Result<()> {
+        let json = serde_json::to_string(state).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
+        let cmd = redis::cmd("SET").arg(balance_key(self, "balance", state.site_id)).arg(json).to_owned();
+        let _: Value = self.redis().query(&cmd, Retry::Once).await?;
+        Ok(())
+    }
+
+    /// The site's latest balance reading, if `load_balance` ever ran for it.
+    pub async fn balance_state(&self, site_id: Uuid) -> Result<Option<BalanceState>> {
+        let cmd = redis::cmd("GET").arg(balance_key(self, "balance", site_id)).to_owned();
+        let reply: Value = self.redis().query(&cmd, Retry::Once).await?;
+        match text(&reply) {
+            Some(json) => {
+                serde_json::from_str(&json).map(Some).map_err(|e| corrupt(format!("balance of {site_id}: {e}")))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Remembers that balancing started a group move in the site at `at`.
+    pub async fn record_balance_move(&self, site_id: Uuid, at: DateTime<Utc>) -> Result<()> {
+        let key = balance_key(self, "balance_moves", site_id);
+        let mut p = pipe();
+        p.cmd("LPUSH").arg(&key).arg(at.to_rfc3339()).cmd("LTRIM").arg(&key).arg(0).arg(MAX_BALANCE_MOVES - 1);
+        // Not repeated after a lost reply: the move would count twice against the budget.
+        let replies = self.redis().pipeline(&p, Retry::Never).await?;
+        match replies.iter().find_map(|r| if let Value::ServerError(e) = r { Some(e) } else { None }) {
+            Some(e) => Err(from_server(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// When balancing started the site's remembered group moves, newest first.
+    pub async fn balance_moves(&self, site_id: Uuid) -> Result<Vec<DateTime<Utc>>> {
+        let cmd = redis::cmd("LRANGE").arg(balance_key(self, "balance_moves", site_id)).arg(0).arg(-1).to_owned();
+        let lines: Vec<String> = self.redis().query(&cmd, Retry::Once).await?;
+        lines
+            .iter()
+            .map(|l| {
+                DateTime::parse_from_rfc3339(l)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|e| corrupt(format!("balance move time {l:?}: {e}")))
+            })
+            .collect()
+    }
+
+    /// Counts one more successful scrape of each of `hosts` and returns every host's count.
+    pub async fn add_balance_samples(&self, site_id: Uuid, hosts: &[String]) -> Result<HashMap<String, u64>> {
+        let key = balance_key(self, "balance_samples", site_id);
+        let mut p = pipe();
+        for host in hosts {
+            p.cmd("HINCRBY").arg(&key).arg(host).arg(1);
+        }
+        p.cmd("HGETALL").arg(&key);
+        // Not repeated after a lost reply: a double count would only shorten the warm-up by one
+        // scrape, but a failed job run is the honest answer.
+        let replies = self.redis().pipeline(&p, Retry::Never).await?;
+        if let Some(e) = replies.iter().find_map(|r| if let Value::ServerError(e) = r { Some(e) } else { None }) {
+            return Err(from_server(e));
+        }
+        let all = replies.last().cloned().ok_or_else(|| corrupt("no HGETALL reply"))?;
+        let map: HashMap<String, u64> =
+            redis::from_redis_value(all).map_err(|e| corrupt(format!("balance samples of {site_id}: {e}")))?;
+        Ok(map)
+    }
+}
