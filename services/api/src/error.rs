@@ -52,6 +52,8 @@ error_codes! {
     SettingNotFound      => NOT_FOUND, "setting_not_found", "No such setting";
     TokenNotFound        => NOT_FOUND, "token_not_found", "No such token";
     JobNotFound          => NOT_FOUND, "job_not_found", "No such job";
+    PlanNotFound         => NOT_FOUND, "plan_not_found", "No such plan";
+    NoReading            => NOT_FOUND, "no_reading", "Nothing has been measured for this yet";
     MethodNotAllowed     => METHOD_NOT_ALLOWED, "method_not_allowed", "The route does not accept this method";
     AlreadyExists        => CONFLICT, "already_exists", "An object with this name or id already exists";
     SiteNotEmpty         => CONFLICT, "site_not_empty", "The site still has backends or users";

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    alerts, backends, groups, health, jobs, moves, reachability, settings, sites, stats, tags, tokens, users,
+    alerts, backends, groups, health, jobs, moves, plans, reachability, settings, sites, stats, tags, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -25,6 +25,7 @@ use crate::routes::{
         jobs::enqueue, jobs::get, jobs::list, jobs::retry, jobs::scheduler, jobs::queues,
         moves::move_group, moves::evacuate, moves::evacuation, moves::move_user, moves::kick,
         alerts::alerts, alerts::backend_reachability,
+        plans::list, plans::get, plans::approve, plans::balance,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&BearerAuth)

@@ -69,3 +69,37 @@ pub struct AlertView {
     #[schema(value_type = Object)]
     pub context: serde_json::Value,
 }
+
+/// A stored automation decision (a dry run's plan, or one awaiting approval).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlanView {
+    pub id: String,
+    /// pending | approved | executed | expired
+    pub state: String,
+    pub stored_at: DateTime<Utc>,
+    /// The full decision: feature, site, moves, reasons, scores before and predicted after.
+    #[schema(value_type = Object)]
+    pub plan: serde_json::Value,
+}
+
+/// The answer to an approval: the plan and the job that executes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ApprovedPlan {
+    pub plan: PlanView,
+    pub job_id: String,
+}
+
+/// The site's latest load reading, as the balancer computed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BalanceView {
+    pub site: String,
+    /// 100 = perfectly balanced.
+    pub balancedness: f64,
+    /// Per-metric spread of the hosts' z-scores.
+    pub spread: std::collections::BTreeMap<String, f64>,
+    /// Host → metric → z-score.
+    pub scores: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+    /// Host → combined signed score.
+    pub combined: std::collections::BTreeMap<String, f64>,
+    pub computed_at: DateTime<Utc>,
+}

@@ -67,14 +67,8 @@ pub struct StoredPlan {
     pub state: PlanState,
 }
 
-/// Moves a plan from state ARGV[1] to ARGV[2]; answers the state found (`""` when missing), so
-/// the caller can tell a missing plan from one in another state.
-const TRANSITION: &str = r"
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return '' end
-if state == ARGV[1] then redis.call('HSET', KEYS[1], 'state', ARGV[2]) end
-return state
-";
+/// Moves a plan between states atomically; see the script's header.
+const TRANSITION: &str = include_str!("../scripts/plan_transition.lua");
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)

@@ -6,6 +6,7 @@ pub mod groups;
 pub mod health;
 pub mod jobs;
 pub mod moves;
+pub mod plans;
 pub mod reachability;
 pub mod settings;
 pub mod sites;
@@ -30,4 +31,5 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     jobs::configure(cfg);
     moves::configure(cfg);
     alerts::configure(cfg);
+    plans::configure(cfg);
 }

@@ -103,7 +103,7 @@ pub async fn evacuation(
     let (db, queue) = (state.geodb.get()?, state.queue.get()?);
     let backend = lookup::backend(&*db, &host).await?;
     let p = queue.evacuation(backend.id.0).await?.ok_or_else(|| {
-        ApiError::new(ErrorCode::RouteNotFound, format!("backend {} has never been evacuated", backend.host))
+        ApiError::new(ErrorCode::NoReading, format!("backend {} has never been evacuated", backend.host))
     })?;
     Ok(web::Json(EvacuationView {
         backend: backend.host.into(),

@@ -13,6 +13,7 @@ mod health;
 mod jobs;
 mod moves;
 mod openapi;
+mod plans;
 mod settings;
 mod sites;
 mod stats;

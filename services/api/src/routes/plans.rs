@@ -1,0 +1,119 @@
+//! Dry-run plans and the balancer's reading: an operator reads what automation would do and
+//! approves a fresh plan to have exactly its moves executed.
+
+use actix_web::{HttpResponse, web};
+use api_types::{ApprovedPlan, BalanceView, EnqueueJob, PlanView};
+use jobs::mitigation::ExecutePlanPayload;
+use queue::StoredPlan;
+use serde::Deserialize;
+
+use crate::auth::{Auth, Operator, Viewer};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Query;
+use crate::lookup;
+use crate::routes::jobs::new_job;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/sites/{site}/plans").get(list))
+        .service(web::resource("/plans/{id}").get(get))
+        .service(web::resource("/plans/{id}/approve").post(approve))
+        .service(web::resource("/sites/{site}/balance").get(balance));
+}
+
+fn view(p: StoredPlan) -> PlanView {
+    PlanView {
+        id: p.id,
+        state: p.state.as_str().to_owned(),
+        stored_at: p.stored_at,
+        plan: serde_json::to_value(&p.plan).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListPlans {
+    /// Newest first, 1–500, default 50.
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/plans", tag = "automation", security(("bearer" = [])),
+    params(("site" = String, Path, description = "Site name"), ListPlans),
+    responses((status = 200, body = Vec<PlanView>), (status = 404, body = api_types::Problem)))]
+pub async fn list(
+    _: Auth<Viewer>,
+    state: web::Data<AppState>,
+    site: web::Path<String>,
+    q: Query<ListPlans>,
+) -> ApiResult<web::Json<Vec<PlanView>>> {
+    let limit = q.0.limit.unwrap_or(50);
+    if !(1..=queue::MAX_PLANS_PER_SITE as u32).contains(&limit) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("limit: must be between 1 and {}", queue::MAX_PLANS_PER_SITE),
+        )
+        .field("limit"));
+    }
+    let site = lookup::site(&*state.geodb.get()?, &site).await?;
+    let plans = state.queue.get()?.plans(&site.id.to_string(), limit as usize).await?;
+    Ok(web::Json(plans.into_iter().map(view).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "automation", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plan id")),
+    responses((status = 200, body = PlanView), (status = 404, body = api_types::Problem)))]
+pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<PlanView>> {
+    let plan = state.queue.get()?.plan(&id).await?;
+    plan.map(|p| web::Json(view(p)))
+        .ok_or_else(|| ApiError::new(ErrorCode::PlanNotFound, format!("plan {id} does not exist")))
+}
+
+#[utoipa::path(post, path = "/api/v1/plans/{id}/approve", tag = "automation", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plan id")),
+    responses((status = 202, body = ApprovedPlan), (status = 404, body = api_types::Problem), (status = 409, body = api_types::Problem)))]
+pub async fn approve(
+    auth: Auth<Operator>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let queue = state.queue.get()?;
+    let plan = queue.approve_plan(&id, queue::DEFAULT_PLAN_MAX_AGE).await.map_err(|e| match e {
+        queue::QueueError::NotFound(_) => ApiError::new(ErrorCode::PlanNotFound, format!("plan {id} does not exist")),
+        other => other.into(),
+    })?;
+    let payload = ExecutePlanPayload { plan_id: plan.id.clone() };
+    let job = new_job(EnqueueJob {
+        kind: "execute_plan".into(),
+        payload: serde_json::json!({ "plan_id": plan.id }),
+        dedup_key: Some(payload.dedup_key()),
+        ..Default::default()
+    })?;
+    let job_id = queue.enqueue(job).await?.id().to_owned();
+    tracing::info!(plan_id = %plan.id, %job_id, by = %auth.principal.name, "plan approved");
+    Ok(HttpResponse::Accepted().json(ApprovedPlan { plan: view(plan), job_id }))
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/balance", tag = "automation", security(("bearer" = [])),
+    params(("site" = String, Path, description = "Site name")),
+    responses((status = 200, body = BalanceView), (status = 404, body = api_types::Problem)))]
+pub async fn balance(
+    _: Auth<Viewer>,
+    state: web::Data<AppState>,
+    site: web::Path<String>,
+) -> ApiResult<web::Json<BalanceView>> {
+    let site = lookup::site(&*state.geodb.get()?, &site).await?;
+    let reading = state.queue.get()?.balance_state(site.id.0).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NoReading,
+            format!("no balance reading for site {} yet (is load_balancing off?)", site.name),
+        )
+    })?;
+    Ok(web::Json(BalanceView {
+        site: site.name.into(),
+        balancedness: reading.balancedness,
+        spread: reading.spread,
+        scores: reading.scores,
+        combined: reading.combined,
+        computed_at: reading.computed_at,
+    }))
+}

@@ -1,0 +1,75 @@
+use std::collections::BTreeMap;
+
+use api_types::{ApprovedPlan, BalanceView, JobView, PlanView};
+use chrono::Utc;
+use domain::Feature;
+use policy::plan::{Plan, PlannedMove};
+use queue::{BalanceState, Queue, QueueConfig};
+use testkit::redis::{RedisServer, unique_prefix};
+
+use crate::common::{TestApi, problem};
+
+async fn setup() -> (TestApi, Queue, RedisServer, domain::Site, domain::Backend) {
+    let redis = RedisServer::start().await;
+    let queue = Queue::connect(&redis.url(), QueueConfig::new(unique_prefix("api-plans"))).await.unwrap();
+    let api = TestApi::start_with_queue(queue.clone()).await;
+    api.site_with_backends("s1", 2).await;
+    let site = api.db().get_site_by_name(&domain::SiteName::parse("s1").unwrap()).await.unwrap().unwrap();
+    let backend = api.db().list_backends(Some(site.id)).await.unwrap().remove(0);
+    (api, queue, redis, site, backend)
+}
+
+fn evacuation_plan(site: domain::SiteId, backend: domain::BackendId) -> Plan {
+    Plan {
+        feature: Feature::ErrorMitigation,
+        site,
+        created_at: Utc::now(),
+        moves: vec![PlannedMove::Evacuate { backend }],
+        reasons: Vec::new(),
+        score_before: None,
+        score_after_predicted: None,
+    }
+}
+
+#[tokio::test]
+async fn a_stored_plan_is_listed_and_approving_it_once_enqueues_its_execution() {
+    let (api, queue, _redis, site, backend) = setup().await;
+    let id = queue.put_plan(&evacuation_plan(site.id, backend.id)).await.unwrap();
+
+    let plans: Vec<PlanView> = api.admin.get("/sites/s1/plans").await.unwrap();
+    assert_eq!(plans.len(), 1);
+    assert_eq!((plans[0].id.as_str(), plans[0].state.as_str()), (id.as_str(), "pending"));
+    assert_eq!(plans[0].plan["feature"], "error_mitigation");
+    let one: PlanView = api.admin.get(&format!("/plans/{id}")).await.unwrap();
+    assert_eq!(one, plans[0]);
+
+    let approved: ApprovedPlan = api.admin.post(&format!("/plans/{id}/approve"), &serde_json::json!({})).await.unwrap();
+    assert_eq!(approved.plan.state, "approved");
+    let job: JobView = api.admin.get(&format!("/jobs/{}", approved.job_id)).await.unwrap();
+    assert_eq!((job.kind.as_str(), job.payload["plan_id"].as_str()), ("execute_plan", Some(id.as_str())));
+
+    let p = problem(api.admin.post::<_, ApprovedPlan>(&format!("/plans/{id}/approve"), &serde_json::json!({})).await);
+    assert_eq!((p.status, p.code.as_str()), (409, "job_conflict"));
+    assert_eq!(queue.depths().await.unwrap().high.waiting, 1, "one execution only");
+    let p = problem(api.admin.get::<PlanView>("/plans/no-such-plan").await);
+    assert_eq!((p.status, p.code.as_str()), (404, "plan_not_found"));
+}
+
+#[tokio::test]
+async fn the_balance_reading_is_served_once_computed() {
+    let (api, queue, _redis, site, _backend) = setup().await;
+    let p = problem(api.admin.get::<BalanceView>("/sites/s1/balance").await);
+    assert_eq!((p.status, p.code.as_str()), (404, "no_reading"));
+    let reading = BalanceState {
+        site_id: site.id.0,
+        balancedness: 62.5,
+        spread: BTreeMap::from([("memused".to_owned(), 1.0)]),
+        scores: BTreeMap::from([("b1.s1.test".to_owned(), BTreeMap::from([("memused".to_owned(), 1.2)]))]),
+        combined: BTreeMap::from([("b1.s1.test".to_owned(), 1.2)]),
+        computed_at: Utc::now(),
+    };
+    queue.put_balance_state(&reading).await.unwrap();
+    let view: BalanceView = api.admin.get("/sites/s1/balance").await.unwrap();
+    assert_eq!((view.site.as_str(), view.balancedness), ("s1", 62.5));
+    assert_eq!(view.scores["b1.s1.test"]["memused"], 1.2);
+}
