@@ -2,6 +2,8 @@
 
 mod api_binary;
 mod automation_balance;
+mod automation_failover_autoscale;
+mod automation_group_size;
 mod automation_mitigation;
 mod moves_evacuate;
 mod moves_harness;

@@ -25,7 +25,7 @@ use crate::routes::{
         jobs::enqueue, jobs::get, jobs::list, jobs::retry, jobs::scheduler, jobs::queues,
         moves::move_group, moves::evacuate, moves::evacuation, moves::move_user, moves::kick,
         alerts::alerts, alerts::backend_reachability,
-        plans::list, plans::get, plans::approve, plans::balance,
+        plans::list, plans::get, plans::approve, plans::balance, plans::group_plan,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&BearerAuth)

@@ -103,6 +103,7 @@ async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
         moves: config.moves.clone(),
         balance: config.balance.clone(),
         mitigation: config.mitigation.clone(),
+        automation: config.automation.clone(),
     };
     let registry = Registry::new(Probe::new(redis, queue_config.prefix.clone(), queue_config.retention), context);
 

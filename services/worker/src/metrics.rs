@@ -16,6 +16,8 @@ pub const JOB_WAIT_SECONDS: &str = "controller_job_wait_seconds";
 pub const JOB_RUN_SECONDS: &str = "controller_job_run_seconds";
 pub const STUCK_MOVES: &str = "controller_stuck_moves_total";
 pub const BACKEND_REACHABLE: &str = "controller_backend_reachable";
+pub const SITE_FAILOVER_PERCENT: &str = "controller_site_failover_percent";
+pub const DESIRED_BACKENDS: &str = "controller_desired_backends";
 
 /// Describes the metrics once, so `/metrics` explains them before the first job.
 pub fn describe() {
@@ -41,6 +43,11 @@ pub fn describe() {
         METRIC_SPREAD,
         "Standard deviation of one load metric's z-scores over the site's backends."
     );
+    metrics::describe_gauge!(
+        SITE_FAILOVER_PERCENT,
+        "Share of the site's users site failover sends to other sites (force_move_percentage; live runs only)."
+    );
+    metrics::describe_gauge!(DESIRED_BACKENDS, "Backends the site should have, as the autoscale job last published.");
     metrics::describe_gauge!(
         BACKEND_REACHABLE,
         "1 when the backend's doveadm API answered the last reachability probe (DNS failures within their grace count as answered), else 0."
@@ -93,4 +100,14 @@ pub fn site_balance(site: &str, balancedness: f64, spread: &std::collections::BT
     for (metric, value) in spread {
         metrics::gauge!(METRIC_SPREAD, "site" => site.to_owned(), "metric" => metric.clone()).set(*value);
     }
+}
+
+/// Labelled by site only.
+pub fn site_failover_percent(site: &str, percent: u8) {
+    metrics::gauge!(SITE_FAILOVER_PERCENT, "site" => site.to_owned()).set(f64::from(percent));
+}
+
+/// Labelled by site only.
+pub fn desired_backends(site: &str, desired: usize) {
+    metrics::gauge!(DESIRED_BACKENDS, "site" => site.to_owned()).set(desired as f64);
 }

@@ -103,3 +103,17 @@ pub struct BalanceView {
     pub combined: std::collections::BTreeMap<String, f64>,
     pub computed_at: DateTime<Utc>,
 }
+
+/// The site's group-size balancing plan: user moves between groups of each backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GroupPlanView {
+    pub site: String,
+    pub created_at: DateTime<Utc>,
+    /// Moves executed (passes enqueue them in order).
+    pub done: usize,
+    pub total: usize,
+    pub dry_run: bool,
+    /// `[{user, from, to}]`
+    #[schema(value_type = Object)]
+    pub moves: serde_json::Value,
+}

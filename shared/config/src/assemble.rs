@@ -15,8 +15,8 @@ use crate::resolve::Resolver;
 use crate::settings::{self, *};
 use crate::url::GeoDbUrl;
 use crate::{
-    BalanceConfig, Config, DoveadmConfig, LogConfig, MitigationConfig, MoveConfig, QueueConfig, SchedulerConfig,
-    Service, WorkerConfig,
+    AutomationConfig, BalanceConfig, Config, DoveadmConfig, LogConfig, MitigationConfig, MoveConfig, QueueConfig,
+    SchedulerConfig, Service, WorkerConfig,
 };
 
 pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> Result<Config, ConfigErrors> {
@@ -33,6 +33,7 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
     let moves = move_config(&mut r);
     let balance = balance_config(&mut r);
     let mitigation = mitigation_config(&mut r);
+    let automation = automation_config(&mut r);
     let log = log_config(&mut r, service);
 
     let (errors, effective, config_file) = r.finish();
@@ -52,8 +53,9 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
         Some(moves),
         Some(balance),
         Some(mitigation),
+        Some(automation),
         Some(log),
-    ) = (geodb, redis_url, api_listen, queue, scheduler, worker, doveadm, moves, balance, mitigation, log)
+    ) = (geodb, redis_url, api_listen, queue, scheduler, worker, doveadm, moves, balance, mitigation, automation, log)
     else {
         let message = "a setting with a built-in default has none (a bug in controller-config)";
         return Err(ConfigErrors(vec![ConfigError::new("configuration", Origin::Default, message)]));
@@ -72,6 +74,7 @@ pub(crate) fn load(service: Service, config_path: Option<&Path>, env: &Env) -> R
         moves,
         balance,
         mitigation,
+        automation,
         log,
         config_file,
         effective,
@@ -177,6 +180,29 @@ fn scheduler_config(r: &mut Resolver<'_>) -> Option<SchedulerConfig> {
             entry.interval_ms = secs * 1000;
         }
     }
+    // Same rule for site failover and autoscaling.
+    for (setting, name) in [
+        (&SITE_FAILOVER_INTERVAL_SECS, crate::schedule::SITE_FAILOVER_ENTRY),
+        (&AUTOSCALE_INTERVAL_SECS, crate::schedule::AUTOSCALE_ENTRY),
+    ] {
+        let secs = r.get(setting);
+        if let (Some(entries), Some(secs)) = (entries.as_mut(), secs) {
+            for entry in entries.iter_mut().filter(|e| e.name == name) {
+                entry.interval_ms = secs * 1000;
+            }
+        }
+    }
+    // Same rule for group-size balancing's plan and pass.
+    for (setting, name) in [
+        (&GROUP_BALANCE_PLAN_INTERVAL_SECS, crate::schedule::GROUP_BALANCE_PLAN_ENTRY),
+        (&GROUP_BALANCE_PASS_INTERVAL_SECS, crate::schedule::GROUP_BALANCE_PASS_ENTRY),
+    ] {
+        if let (Some(entries), Some(secs)) = (entries.as_mut(), r.get(setting)) {
+            for entry in entries.iter_mut().filter(|e| e.name == name) {
+                entry.interval_ms = secs * 1000;
+            }
+        }
+    }
     Some(SchedulerConfig { lease_ttl: Duration::from_millis(lease_ttl_ms?), entries: entries? })
 }
 
@@ -220,12 +246,18 @@ fn balance_config(r: &mut Resolver<'_>) -> Option<BalanceConfig> {
     let min_samples = r.get(&HOST_LOAD_BALANCE_MIN_SAMPLES);
     let residency_secs = r.get(&HOST_LOAD_BALANCE_RESIDENCY_SECS);
     let max_moves = r.get(&HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR);
+    let group_slack = r.get(&GROUP_BALANCE_GROUP_SIZE_RATIO_SLACK);
+    let group_max_moves = r.get(&GROUP_BALANCE_MAX_USER_MOVE_BETWEEN_GROUPS);
+    let group_per_pass = r.get(&GROUP_BALANCE_MAX_USER_MOVES_PER_PASS);
     Some(BalanceConfig {
         prometheus_url,
         score_delta_threshold_ratio: ratio?,
         min_samples: min_samples?,
         residency: Duration::from_secs(residency_secs?),
         max_moves_per_hour: max_moves?,
+        group_size_ratio_slack: group_slack?,
+        group_max_user_moves: group_max_moves?,
+        group_max_user_moves_per_pass: group_per_pass?,
     })
 }
 
@@ -248,6 +280,32 @@ fn mitigation_config(r: &mut Resolver<'_>) -> Option<MitigationConfig> {
         evacuate_failure_ratio: evacuate_failure_ratio?,
         min_samples: min_samples?,
         capacity_guard_ratio: capacity_guard_ratio?,
+    })
+}
+
+fn automation_config(r: &mut Resolver<'_>) -> Option<AutomationConfig> {
+    let window_secs = r.get(&SITE_FAILOVER_WINDOW_SECS);
+    let down = r.get(&SITE_FAILOVER_DOWN_RATIO);
+    let up = r.get(&SITE_FAILOVER_UP_RATIO);
+    let streak = r.get(&SITE_FAILOVER_STREAK);
+    let max_step = r.get(&SITE_FAILOVER_MAX_STEP);
+    let min_samples = r.get(&SITE_FAILOVER_MIN_SAMPLES);
+    let webhook = r.get(&AUTOSCALE_WEBHOOK_URL);
+    // Without a band between the two thresholds every window would count as bad and good.
+    if let (Some(down), Some(up)) = (down, up)
+        && down <= up
+    {
+        let origin = r.origin(&SITE_FAILOVER_DOWN_RATIO.def);
+        r.error(ConfigError::new(SITE_FAILOVER_DOWN_RATIO.def.name, origin, "must be above SITE_FAILOVER_UP_RATIO"));
+    }
+    Some(AutomationConfig {
+        failover_window: Duration::from_secs(window_secs?),
+        failover_down_ratio: down?,
+        failover_up_ratio: up?,
+        failover_streak: streak?,
+        failover_max_step: max_step?,
+        failover_min_samples: min_samples?,
+        autoscale_webhook_url: webhook,
     })
 }
 

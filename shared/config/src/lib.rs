@@ -82,6 +82,8 @@ pub struct Config {
     pub balance: BalanceConfig,
     /// Error mitigation (`error_mitigation`): the window and thresholds of its decision.
     pub mitigation: MitigationConfig,
+    /// Site failover (`site_failover`) and autoscaling (`autoscale`).
+    pub automation: AutomationConfig,
     /// This service's log level and format.
     pub log: LogConfig,
     /// The TOML file that was read, if any.
@@ -159,6 +161,12 @@ pub struct BalanceConfig {
     pub residency: Duration,
     /// `HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR`.
     pub max_moves_per_hour: u32,
+    /// `GROUP_BALANCE_GROUP_SIZE_RATIO_SLACK` (`group_balance_plan`).
+    pub group_size_ratio_slack: f64,
+    /// `GROUP_BALANCE_MAX_USER_MOVE_BETWEEN_GROUPS`: most user moves one plan holds per backend.
+    pub group_max_user_moves: usize,
+    /// `GROUP_BALANCE_MAX_USER_MOVES_PER_PASS` (`group_balance_pass`).
+    pub group_max_user_moves_per_pass: usize,
 }
 
 /// What the `error_mitigation` job reads.
@@ -174,6 +182,25 @@ pub struct MitigationConfig {
     pub min_samples: u64,
     /// `CAPACITY_GUARD_RATIO`.
     pub capacity_guard_ratio: f64,
+}
+
+/// What the `site_failover` and `autoscale` jobs read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutomationConfig {
+    /// `SITE_FAILOVER_WINDOW_SECS`: how far back `proxy_dest_stats` are summed.
+    pub failover_window: Duration,
+    /// `SITE_FAILOVER_DOWN_RATIO`.
+    pub failover_down_ratio: f64,
+    /// `SITE_FAILOVER_UP_RATIO`.
+    pub failover_up_ratio: f64,
+    /// `SITE_FAILOVER_STREAK`.
+    pub failover_streak: u32,
+    /// `SITE_FAILOVER_MAX_STEP`.
+    pub failover_max_step: u8,
+    /// `SITE_FAILOVER_MIN_SAMPLES`.
+    pub failover_min_samples: u64,
+    /// `AUTOSCALE_WEBHOOK_URL`: `None` keeps the default policy.
+    pub autoscale_webhook_url: Option<String>,
 }
 
 /// The environment variable naming the TOML file when the service gets no `--config`.
@@ -208,6 +235,7 @@ impl fmt::Debug for Config {
             .field("moves", &self.moves)
             .field("balance", &self.balance)
             .field("mitigation", &self.mitigation)
+            .field("automation", &self.automation)
             .field("log", &self.log)
             .field("config_file", &self.config_file)
             .finish_non_exhaustive()

@@ -17,7 +17,19 @@ fn queue_scheduler_and_worker_defaults() {
     assert_eq!((queue.retention, queue.dead_retention), (Duration::from_secs(86_400), Duration::from_secs(604_800)));
     assert_eq!(config.scheduler.lease_ttl, Duration::from_secs(10));
     let names: Vec<&str> = config.scheduler.entries.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["probe-canary", "reachability", "load-balance", "error-mitigation"]);
+    assert_eq!(
+        names,
+        [
+            "probe-canary",
+            "reachability",
+            "load-balance",
+            "error-mitigation",
+            "site-failover",
+            "autoscale",
+            "group-balance-plan",
+            "group-balance-pass"
+        ]
+    );
     assert_eq!(config.worker.concurrency, 64);
     assert_eq!(config.worker.shutdown_grace, Duration::from_secs(30));
     assert_eq!(config.worker.metrics_listen, Some("127.0.0.1:0".parse().unwrap()));

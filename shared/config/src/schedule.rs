@@ -12,7 +12,7 @@ use serde::Deserialize;
 /// together; the reachability probe every 10 s (high priority) is what keeps moves away from
 /// backends the controller cannot reach; load balancing runs every minute (the `load_balancing`
 /// feature state decides whether it does anything).
-pub(crate) const DEFAULT: &str = r#"[{"name":"probe-canary","kind":"probe","interval_ms":60000,"priority":"low","payload":{}},{"name":"reachability","kind":"reachability","interval_ms":10000,"priority":"high","payload":{}},{"name":"load-balance","kind":"load_balance","interval_ms":60000,"priority":"low","payload":{}},{"name":"error-mitigation","kind":"error_mitigation","interval_ms":60000,"priority":"high","payload":{}}]"#;
+pub(crate) const DEFAULT: &str = r#"[{"name":"probe-canary","kind":"probe","interval_ms":60000,"priority":"low","payload":{}},{"name":"reachability","kind":"reachability","interval_ms":10000,"priority":"high","payload":{}},{"name":"load-balance","kind":"load_balance","interval_ms":60000,"priority":"low","payload":{}},{"name":"error-mitigation","kind":"error_mitigation","interval_ms":60000,"priority":"high","payload":{}},{"name":"site-failover","kind":"site_failover","interval_ms":60000,"priority":"high","payload":{}},{"name":"autoscale","kind":"autoscale","interval_ms":300000,"priority":"low","payload":{}},{"name":"group-balance-plan","kind":"group_balance_plan","interval_ms":86400000,"priority":"low","payload":{}},{"name":"group-balance-pass","kind":"group_balance_pass","interval_ms":1800000,"priority":"low","payload":{}}]"#;
 
 /// The name of the load-balancing entry, whose interval `LOAD_BALANCE_INTERVAL_SECS` sets.
 pub(crate) const LOAD_BALANCE_ENTRY: &str = "load-balance";
@@ -21,6 +21,22 @@ pub(crate) const LOAD_BALANCE_ENTRY: &str = "load-balance";
 /// backends; the `error_mitigation` feature state decides whether it does anything), whose
 /// interval `ERROR_MITIGATION_INTERVAL_SECS` sets.
 pub(crate) const ERROR_MITIGATION_ENTRY: &str = "error-mitigation";
+
+/// The name of the site-failover entry (every minute, high priority), whose interval
+/// `SITE_FAILOVER_INTERVAL_SECS` sets.
+pub(crate) const SITE_FAILOVER_ENTRY: &str = "site-failover";
+
+/// The name of the autoscale entry (every 5 minutes, low priority), whose interval
+/// `AUTOSCALE_INTERVAL_SECS` sets.
+pub(crate) const AUTOSCALE_ENTRY: &str = "autoscale";
+
+/// The name of the group-size planning entry (daily; ticks are aligned to the epoch, so at
+/// 00:00 UTC), whose interval `GROUP_BALANCE_PLAN_INTERVAL_SECS` sets.
+pub(crate) const GROUP_BALANCE_PLAN_ENTRY: &str = "group-balance-plan";
+
+/// The name of the group-size pass entry (every 30 minutes), whose interval
+/// `GROUP_BALANCE_PASS_INTERVAL_SECS` sets.
+pub(crate) const GROUP_BALANCE_PASS_ENTRY: &str = "group-balance-pass";
 
 const SHAPE: &str =
     "must be a JSON array of {\"name\", \"kind\", \"interval_ms\", \"priority\"?, \"payload\"?} objects";

@@ -36,6 +36,34 @@ fn the_default_is_a_low_priority_canary_a_minute_and_reachability_every_ten_seco
                 priority: Priority::High,
                 payload: json!({}),
             },
+            ScheduleEntry {
+                name: "site-failover".into(),
+                kind: "site_failover".into(),
+                interval_ms: 60_000,
+                priority: Priority::High,
+                payload: json!({}),
+            },
+            ScheduleEntry {
+                name: "autoscale".into(),
+                kind: "autoscale".into(),
+                interval_ms: 300_000,
+                priority: Priority::Low,
+                payload: json!({}),
+            },
+            ScheduleEntry {
+                name: "group-balance-plan".into(),
+                kind: "group_balance_plan".into(),
+                interval_ms: 86_400_000,
+                priority: Priority::Low,
+                payload: json!({}),
+            },
+            ScheduleEntry {
+                name: "group-balance-pass".into(),
+                kind: "group_balance_pass".into(),
+                interval_ms: 1_800_000,
+                priority: Priority::Low,
+                payload: json!({}),
+            },
         ]
     );
 }

@@ -391,6 +391,45 @@ pub static HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR: Setting<u32> = Setting::new(
 .default("1")
 .kind(Kind::Integer)
 .services(&[Worker]);
+pub static GROUP_BALANCE_PLAN_INTERVAL_SECS: Setting<u64> = Setting::new(
+    "GROUP_BALANCE_PLAN_INTERVAL_SECS",
+    "How often the scheduler enqueues `group_balance_plan` (the interval of the schedule entry named `group-balance-plan`; the default, a day, ticks at 00:00 UTC) (1 to 604800).",
+    |s| parse::integer(s, 1, 604_800),
+)
+.default("86400")
+.kind(Kind::Integer)
+.services(&[Scheduler]);
+pub static GROUP_BALANCE_PASS_INTERVAL_SECS: Setting<u64> = Setting::new(
+    "GROUP_BALANCE_PASS_INTERVAL_SECS",
+    "How often the scheduler enqueues `group_balance_pass` (the interval of the schedule entry named `group-balance-pass`) (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("1800")
+.kind(Kind::Integer)
+.services(&[Scheduler]);
+pub static GROUP_BALANCE_GROUP_SIZE_RATIO_SLACK: Setting<f64> = Setting::new(
+    "GROUP_BALANCE_GROUP_SIZE_RATIO_SLACK",
+    "Group balancing plans user moves on a backend when its largest and smallest groups differ by more than this share of the largest (0 to 1).",
+    |s| parse::float(s, 0.0, 1.0),
+)
+.default("0.2")
+.services(&[Worker]);
+pub static GROUP_BALANCE_MAX_USER_MOVE_BETWEEN_GROUPS: Setting<usize> = Setting::new(
+    "GROUP_BALANCE_MAX_USER_MOVE_BETWEEN_GROUPS",
+    "Most user moves one group-balancing plan holds per backend (0 to 1000000).",
+    |s| parse::integer(s, 0, 1_000_000),
+)
+.default("1000")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static GROUP_BALANCE_MAX_USER_MOVES_PER_PASS: Setting<usize> = Setting::new(
+    "GROUP_BALANCE_MAX_USER_MOVES_PER_PASS",
+    "Most user moves one `group_balance_pass` enqueues (0 to 100000).",
+    |s| parse::integer(s, 0, 100_000),
+)
+.default("100")
+.kind(Kind::Integer)
+.services(&[Worker]);
 
 pub static ERROR_MITIGATION_INTERVAL_SECS: Setting<u64> = Setting::new(
     "ERROR_MITIGATION_INTERVAL_SECS",
@@ -436,6 +475,75 @@ pub static CAPACITY_GUARD_RATIO: Setting<f64> = Setting::new(
     |s| parse::float(s, 0.0, 1.0),
 )
 .default("0.75")
+.services(&[Worker]);
+
+pub static SITE_FAILOVER_INTERVAL_SECS: Setting<u64> = Setting::new(
+    "SITE_FAILOVER_INTERVAL_SECS",
+    "How often the scheduler enqueues `site_failover` (the interval of the schedule entry named `site-failover`) (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("60")
+.kind(Kind::Integer)
+.services(&[Scheduler]);
+pub static SITE_FAILOVER_WINDOW_SECS: Setting<u64> = Setting::new(
+    "SITE_FAILOVER_WINDOW_SECS",
+    "Site failover judges the site on the proxies' `proxy_dest_stats` of this many last seconds, summed over all backends (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("120")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static SITE_FAILOVER_DOWN_RATIO: Setting<f64> = Setting::new(
+    "SITE_FAILOVER_DOWN_RATIO",
+    "A window whose site-wide failure ratio is at or above this is bad: after SITE_FAILOVER_STREAK bad windows site failover sends more users away (0 to 1, above SITE_FAILOVER_UP_RATIO).",
+    |s| parse::float(s, 0.0, 1.0),
+)
+.default("0.5")
+.services(&[Worker]);
+pub static SITE_FAILOVER_UP_RATIO: Setting<f64> = Setting::new(
+    "SITE_FAILOVER_UP_RATIO",
+    "A window whose site-wide failure ratio is at or below this is good: after SITE_FAILOVER_STREAK good windows site failover brings users back (0 to 1).",
+    |s| parse::float(s, 0.0, 1.0),
+)
+.default("0.1")
+.services(&[Worker]);
+pub static SITE_FAILOVER_STREAK: Setting<u32> = Setting::new(
+    "SITE_FAILOVER_STREAK",
+    "Consecutive bad (good) windows before site failover changes the force-move percentage by one step (1 to 1000).",
+    |s| parse::integer(s, 1, 1000),
+)
+.default("3")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static SITE_FAILOVER_MAX_STEP: Setting<u8> = Setting::new(
+    "SITE_FAILOVER_MAX_STEP",
+    "Largest change of the site's force-move percentage per site failover decision (1 to 100).",
+    |s| parse::integer(s, 1, 100),
+)
+.default("10")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static SITE_FAILOVER_MIN_SAMPLES: Setting<u64> = Setting::new(
+    "SITE_FAILOVER_MIN_SAMPLES",
+    "Site failover decides nothing on a window with fewer attempts than this (0 to 1000000000).",
+    |s| parse::integer(s, 0, 1_000_000_000),
+)
+.default("50")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static AUTOSCALE_INTERVAL_SECS: Setting<u64> = Setting::new(
+    "AUTOSCALE_INTERVAL_SECS",
+    "How often the scheduler enqueues `autoscale` (the interval of the schedule entry named `autoscale`) (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("300")
+.kind(Kind::Integer)
+.services(&[Scheduler]);
+pub static AUTOSCALE_WEBHOOK_URL: Setting<String> = Setting::new(
+    "AUTOSCALE_WEBHOOK_URL",
+    "URL the `autoscale` job POSTs the site's load summary to; it answers `{\"desired_backends\": n}` (0 to 10000). Unset: the default policy keeps the current backend count.",
+    parse::http_url,
+)
 .services(&[Worker]);
 
 macro_rules! log_settings {
@@ -516,12 +624,26 @@ pub static ALL: &[&Def] = &[
     &HOST_LOAD_BALANCE_MIN_SAMPLES.def,
     &HOST_LOAD_BALANCE_RESIDENCY_SECS.def,
     &HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR.def,
+    &GROUP_BALANCE_PLAN_INTERVAL_SECS.def,
+    &GROUP_BALANCE_PASS_INTERVAL_SECS.def,
+    &GROUP_BALANCE_GROUP_SIZE_RATIO_SLACK.def,
+    &GROUP_BALANCE_MAX_USER_MOVE_BETWEEN_GROUPS.def,
+    &GROUP_BALANCE_MAX_USER_MOVES_PER_PASS.def,
     &ERROR_MITIGATION_INTERVAL_SECS.def,
     &ERROR_MITIGATION_WINDOW_SECS.def,
     &HOST_FAILURE_RATIO.def,
     &HOST_EVACUATE_FAILURE_RATIO.def,
     &HOST_FAILURE_MIN_SAMPLES.def,
     &CAPACITY_GUARD_RATIO.def,
+    &SITE_FAILOVER_INTERVAL_SECS.def,
+    &SITE_FAILOVER_WINDOW_SECS.def,
+    &SITE_FAILOVER_DOWN_RATIO.def,
+    &SITE_FAILOVER_UP_RATIO.def,
+    &SITE_FAILOVER_STREAK.def,
+    &SITE_FAILOVER_MAX_STEP.def,
+    &SITE_FAILOVER_MIN_SAMPLES.def,
+    &AUTOSCALE_INTERVAL_SECS.def,
+    &AUTOSCALE_WEBHOOK_URL.def,
     &CONTROLLER_API_LOG_LEVEL.def,
     &CONTROLLER_API_LOG_FORMAT.def,
     &CONTROLLER_SCHEDULER_LOG_LEVEL.def,

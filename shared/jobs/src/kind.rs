@@ -27,6 +27,14 @@ pub enum JobKind {
     ErrorMitigation,
     /// Carry out the moves of an approved stored plan.
     ExecutePlan,
+    /// Plan user moves between each backend's groups so group sizes converge (`group_balancing`).
+    GroupBalancePlan,
+    /// Carry out the next bounded slice of the stored group-size plan.
+    GroupBalancePass,
+    /// Step a failing site's force-move percentage up or down (`site_failover`).
+    SiteFailover,
+    /// Publish how many backends a site should have (`autoscaling`).
+    Autoscale,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +52,10 @@ impl JobKind {
         Self::LoadBalance,
         Self::ErrorMitigation,
         Self::ExecutePlan,
+        Self::GroupBalancePlan,
+        Self::GroupBalancePass,
+        Self::SiteFailover,
+        Self::Autoscale,
     ];
     /// The names of [`JobKind::ALL`], in the same order (for error messages).
     pub const NAMES: &'static [&'static str] = &[
@@ -56,6 +68,10 @@ impl JobKind {
         "load_balance",
         "error_mitigation",
         "execute_plan",
+        "group_balance_plan",
+        "group_balance_pass",
+        "site_failover",
+        "autoscale",
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +85,10 @@ impl JobKind {
             Self::LoadBalance => "load_balance",
             Self::ErrorMitigation => "error_mitigation",
             Self::ExecutePlan => "execute_plan",
+            Self::GroupBalancePlan => "group_balance_plan",
+            Self::GroupBalancePass => "group_balance_pass",
+            Self::SiteFailover => "site_failover",
+            Self::Autoscale => "autoscale",
         }
     }
 
@@ -77,6 +97,8 @@ impl JobKind {
         match self {
             // Balancing is an optimisation: it waits behind anything that keeps users reachable.
             Self::Probe | Self::LoadBalance => Priority::Low,
+            // Group-size balancing is an optimisation too; the user moves it starts are high.
+            Self::GroupBalancePlan | Self::GroupBalancePass => Priority::Low,
             // Moves, evacuations and reachability keep users reachable: they never wait behind
             // balancing or housekeeping.
             Self::MoveGroup | Self::EvacuateBackend | Self::MoveUser | Self::Kick | Self::Reachability => {
@@ -84,6 +106,9 @@ impl JobKind {
             }
             // Mitigation gets users off failing backends: as urgent as the moves it starts.
             Self::ErrorMitigation | Self::ExecutePlan => Priority::High,
+            // Failover keeps users reachable when a whole site fails; autoscaling only publishes.
+            Self::SiteFailover => Priority::High,
+            Self::Autoscale => Priority::Low,
         }
     }
 }

@@ -2,6 +2,8 @@
 //! what a worker knows how to run. Payloads are validated (and normalised, defaults written out)
 //! before they reach the queue, so a worker only sees payloads it can parse. No I/O here.
 
+pub mod automation;
+pub mod group_balance;
 mod kind;
 pub mod mitigation;
 pub mod moves;
@@ -30,6 +32,10 @@ pub fn validate(kind: &str, payload: &serde_json::Value) -> Result<(JobKind, ser
         JobKind::LoadBalance => payload::normalise::<moves::LoadBalancePayload>(payload)?,
         JobKind::ErrorMitigation => payload::normalise::<mitigation::ErrorMitigationPayload>(payload)?,
         JobKind::ExecutePlan => payload::normalise::<mitigation::ExecutePlanPayload>(payload)?,
+        JobKind::GroupBalancePlan => payload::normalise::<group_balance::GroupBalancePlanPayload>(payload)?,
+        JobKind::GroupBalancePass => payload::normalise::<group_balance::GroupBalancePassPayload>(payload)?,
+        JobKind::SiteFailover => payload::normalise::<automation::SiteFailoverPayload>(payload)?,
+        JobKind::Autoscale => payload::normalise::<automation::AutoscalePayload>(payload)?,
     };
     Ok((kind, normalised))
 }

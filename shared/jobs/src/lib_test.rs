@@ -25,7 +25,7 @@ fn an_unknown_kind_is_reported_on_the_kind_field() {
     assert_eq!(
         e.to_string(),
         "kind: must be one of probe, move_group, evacuate_backend, move_user, kick, reachability, load_balance, \
-         error_mitigation, execute_plan"
+         error_mitigation, execute_plan, group_balance_plan, group_balance_pass, site_failover, autoscale"
     );
 }
 

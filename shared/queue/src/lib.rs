@@ -3,12 +3,15 @@
 //! for the singleton scheduler. Every multi-key change is one Redis script (see `scripts/`),
 //! so a crash between two commands never leaves a job half-moved.
 
+mod autoscale_store;
 mod backoff;
 mod balance_store;
 mod conn;
 mod consumer;
 mod delivery;
 mod error;
+mod failover_store;
+mod group_plan_store;
 mod keys;
 mod lease;
 mod list;
@@ -21,9 +24,12 @@ pub mod state;
 mod state_store;
 pub mod types;
 
+pub use autoscale_store::DesiredBackends;
 pub use backoff::backoff;
 pub use balance_store::{BalanceState, MAX_BALANCE_MOVES};
 pub use consumer::Consumer;
+pub use failover_store::StoredFailover;
+pub use group_plan_store::StoredGroupPlan;
 pub use keys::SCHEDULER_LEASE;
 pub use lease::Lease;
 pub use list::MAX_PAGE;

@@ -2,7 +2,7 @@
 //! approves a fresh plan to have exactly its moves executed.
 
 use actix_web::{HttpResponse, web};
-use api_types::{ApprovedPlan, BalanceView, EnqueueJob, PlanView};
+use api_types::{ApprovedPlan, BalanceView, EnqueueJob, GroupPlanView, PlanView};
 use jobs::mitigation::ExecutePlanPayload;
 use queue::StoredPlan;
 use serde::Deserialize;
@@ -18,7 +18,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/sites/{site}/plans").get(list))
         .service(web::resource("/plans/{id}").get(get))
         .service(web::resource("/plans/{id}/approve").post(approve))
-        .service(web::resource("/sites/{site}/balance").get(balance));
+        .service(web::resource("/sites/{site}/balance").get(balance))
+        .service(web::resource("/sites/{site}/group-plan").get(group_plan));
 }
 
 fn view(p: StoredPlan) -> PlanView {
@@ -115,5 +116,30 @@ pub async fn balance(
         scores: reading.scores,
         combined: reading.combined,
         computed_at: reading.computed_at,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/sites/{site}/group-plan", tag = "automation", security(("bearer" = [])),
+    params(("site" = String, Path, description = "Site name")),
+    responses((status = 200, body = GroupPlanView), (status = 404, body = api_types::Problem)))]
+pub async fn group_plan(
+    _: Auth<Viewer>,
+    state: web::Data<AppState>,
+    site: web::Path<String>,
+) -> ApiResult<web::Json<GroupPlanView>> {
+    let site = lookup::site(&*state.geodb.get()?, &site).await?;
+    let plan = state.queue.get()?.group_plan(site.id.0).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NoReading,
+            format!("no group-size plan for site {} yet (is group_balancing off?)", site.name),
+        )
+    })?;
+    Ok(web::Json(GroupPlanView {
+        site: site.name.into(),
+        created_at: plan.created_at,
+        done: plan.done,
+        total: plan.moves.len(),
+        dry_run: plan.dry_run,
+        moves: serde_json::to_value(&plan.moves).unwrap_or(serde_json::Value::Null),
     }))
 }

@@ -73,3 +73,19 @@ async fn the_balance_reading_is_served_once_computed() {
     assert_eq!((view.site.as_str(), view.balancedness), ("s1", 62.5));
     assert_eq!(view.scores["b1.s1.test"]["memused"], 1.2);
 }
+
+#[tokio::test]
+async fn the_group_size_plan_is_served_once_planned() {
+    let (api, queue, _redis, site, _backend) = setup().await;
+    assert_eq!(problem(api.admin.get::<api_types::GroupPlanView>("/sites/s1/group-plan").await).code, "no_reading");
+    let user_move = policy::group_size::UserMove {
+        user: domain::UserName::parse("u1@example.test").unwrap(),
+        from: domain::GroupName::parse("default-1").unwrap(),
+        to: domain::GroupName::parse("default-2").unwrap(),
+    };
+    let plan = queue::StoredGroupPlan { moves: vec![user_move], created_at: Utc::now(), done: 0, dry_run: true };
+    queue.put_group_plan(site.id.0, &plan).await.unwrap();
+    let view: api_types::GroupPlanView = api.admin.get("/sites/s1/group-plan").await.unwrap();
+    assert_eq!((view.total, view.done, view.dry_run), (1, 0, true));
+    assert_eq!(view.moves[0]["to"], "default-2");
+}

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use config::{BalanceConfig, MitigationConfig, MoveConfig};
+use config::{AutomationConfig, BalanceConfig, MitigationConfig, MoveConfig};
 use domain::{Backend, BackendId, SettingName, SettingScope, Site, SiteName};
 use geodb::{GeoDb, GeoDbError};
 use queue::{Alert, BackendReachability, Queue, QueueError};
@@ -31,6 +31,8 @@ pub struct Context {
     pub balance: BalanceConfig,
     /// The window and thresholds `error_mitigation` judges backends by.
     pub mitigation: MitigationConfig,
+    /// The window and thresholds of `site_failover` and the webhook of `autoscale`.
+    pub automation: AutomationConfig,
 }
 
 impl std::fmt::Debug for Context {

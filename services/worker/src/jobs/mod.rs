@@ -2,10 +2,12 @@
 //! exhaustive match, so a new kind does not compile until it has one. Handlers return a
 //! [`JobError`] that says, where the error happened, whether another attempt can help.
 
+pub mod autoscale;
 pub mod context;
 pub mod error_mitigation;
 pub mod evacuate_backend;
 pub mod execute_plan;
+pub mod group_balance;
 pub mod group_move;
 pub mod kick;
 pub mod load_balance;
@@ -13,6 +15,7 @@ pub mod move_group;
 pub mod move_user;
 pub mod probe;
 pub mod reachability;
+pub mod site_failover;
 
 use std::fmt;
 
@@ -72,6 +75,10 @@ impl Registry {
             JobKind::LoadBalance => load_balance::run(&self.context, delivery).await,
             JobKind::ErrorMitigation => error_mitigation::run(&self.context, delivery).await,
             JobKind::ExecutePlan => execute_plan::run(&self.context, delivery).await,
+            JobKind::GroupBalancePlan => group_balance::run_plan(&self.context, delivery).await,
+            JobKind::GroupBalancePass => group_balance::run_pass(&self.context, delivery).await,
+            JobKind::SiteFailover => site_failover::run(&self.context, delivery).await,
+            JobKind::Autoscale => autoscale::run(&self.context, delivery).await,
         };
         match result {
             Ok(value) => Outcome::Succeeded(value),

@@ -33,6 +33,9 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             min_samples: 3000,
             residency: Duration::from_secs(3600),
             max_moves_per_hour: 1,
+            group_size_ratio_slack: 0.2,
+            group_max_user_moves: 1000,
+            group_max_user_moves_per_pass: 100,
         },
         mitigation: config::MitigationConfig {
             window: Duration::from_secs(300),
@@ -40,6 +43,15 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             evacuate_failure_ratio: 0.9,
             min_samples: 20,
             capacity_guard_ratio: 0.75,
+        },
+        automation: config::AutomationConfig {
+            failover_window: Duration::from_secs(120),
+            failover_down_ratio: 0.5,
+            failover_up_ratio: 0.1,
+            failover_streak: 3,
+            failover_max_step: 10,
+            failover_min_samples: 50,
+            autoscale_webhook_url: None,
         },
     };
     (Registry::new(probe::Probe::new(redis, "test:registry", Duration::from_secs(60)), context), dir)

@@ -1,0 +1,159 @@
+//! `site_failover` (every `SITE_FAILOVER_INTERVAL_SECS` from the scheduler, high priority): sums
+//! the site's `proxy_dest_stats` over `SITE_FAILOVER_WINDOW_SECS` into one total and lets
+//! `policy::failover::decide` move the site's force-move percentage by at most one step. The
+//! feature state `site_failover` says what happens: off, nothing; dry run, the decision is stored
+//! in the failover store apart from the live state (flagged `dry_run`; a plan has no way to
+//! express a percentage); on, the new percentage is stored and written to the site-scope GeoDB
+//! setting `force_move_percentage`, which the proxies act on.
+
+use chrono::Utc;
+use domain::stats::ProxyDestStat;
+use domain::{Feature, FeatureState, Setting, SettingName, SettingScope, StatTotals};
+use jobs::automation::SiteFailoverPayload;
+use policy::failover::{self, FailoverSettings, FailoverState, SiteAction};
+use queue::{Delivery, StoredFailover};
+use serde_json::json;
+
+use super::context::{Context, geodb_error, queue_error};
+use super::{JobError, JobResult};
+use crate::metrics;
+
+/// The site-scope setting the proxies read: the share of the site's users sent elsewhere.
+pub const FORCE_MOVE_SETTING: &str = "force_move_percentage";
+
+/// Proxies key rows by the start of their own window: read this much further back and keep the
+/// rows that overlap ours (as error mitigation does).
+const ROW_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
+    let payload: SiteFailoverPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
+    let site = match payload.site_id {
+        Some(id) => ctx.db.get_site(id).await.map_err(|e| geodb_error("read the site", e))?,
+        None => ctx.home_site().await?,
+    };
+    let Some(site) = site else {
+        tracing::warn!(site = ?payload.site_id, home = %ctx.home_site, "site not in geodb; no failover");
+        return Ok(json!({ "skipped": "the site does not exist in GeoDB" }));
+    };
+    let state = geodb::ops::feature_state(ctx.db.as_ref(), site.id, Feature::SiteFailover)
+        .await
+        .map_err(|e| geodb_error("read the site_failover feature state", e))?;
+    if state == FeatureState::Off {
+        return Ok(json!({ "site": site.name, "feature": "off", "skipped": "site_failover is off" }));
+    }
+    let dry_run = state == FeatureState::Dryrun;
+
+    let now = Utc::now();
+    let window = chrono::TimeDelta::from_std(ctx.automation.failover_window).unwrap_or(chrono::TimeDelta::minutes(2));
+    let since = now - window;
+    let rows = ctx
+        .db
+        .read_stats(site.id, since - ROW_LOOKBACK, now)
+        .await
+        .map_err(|e| geodb_error("read proxy_dest_stats", e))?;
+    let totals = site_totals(&rows, since);
+
+    let stored =
+        if dry_run { ctx.queue.failover_dry_run(site.id.0).await } else { ctx.queue.failover_state(site.id.0).await }
+            .map_err(|e| queue_error("read the failover state", e))?;
+    let previous = stored
+        .map(|s| FailoverState { percent: s.percent, bad_streak: s.bad_streak, good_streak: s.good_streak })
+        .unwrap_or_default();
+    let decision = failover::decide(previous, totals, &settings(ctx));
+    let action = action_name(decision.action);
+    let record = StoredFailover {
+        site_id: site.id.0,
+        percent: decision.state.percent,
+        bad_streak: decision.state.bad_streak,
+        good_streak: decision.state.good_streak,
+        last_action: action.to_owned(),
+        dry_run,
+        updated_at: now,
+    };
+
+    if !dry_run && decision.state.percent != previous.percent {
+        // The setting first: a state stored ahead of it would never be written again.
+        let name = SettingName::parse(FORCE_MOVE_SETTING).map_err(|e| JobError::abort(format!("setting name: {e}")))?;
+        let setting = Setting { scope: SettingScope::Site(site.id), name, value: decision.state.percent.to_string() };
+        ctx.db.put_setting(&setting).await.map_err(|e| geodb_error("set force_move_percentage", e))?;
+        tracing::warn!(site = %site.name, from = previous.percent, to = decision.state.percent, "site failover: force-move percentage changed");
+    }
+    ctx.queue.put_failover_state(&record).await.map_err(|e| queue_error("store the failover state", e))?;
+    if !dry_run {
+        metrics::site_failover_percent(site.name.as_str(), decision.state.percent);
+    }
+    Ok(json!({
+        "site": site.name,
+        "feature": state.to_string(),
+        "dry_run": dry_run,
+        "totals": totals,
+        "action": decision.action,
+        "percent": decision.state.percent,
+        "reasons": decision.reasons,
+    }))
+}
+
+/// The policy settings from the worker's configuration.
+pub fn settings(ctx: &Context) -> FailoverSettings {
+    let a = &ctx.automation;
+    FailoverSettings {
+        down_failure_ratio: a.failover_down_ratio,
+        up_failure_ratio: a.failover_up_ratio,
+        windows_required: a.failover_streak,
+        max_step_percent: a.failover_max_step,
+        min_attempts: a.failover_min_samples,
+    }
+}
+
+/// Sums every row (all proxies, backends and protocols) whose window overlaps `since..`.
+pub fn site_totals(rows: &[ProxyDestStat], since: chrono::DateTime<Utc>) -> StatTotals {
+    rows.iter().filter(|r| r.window_start + chrono::TimeDelta::seconds(i64::from(r.window_secs)) > since).fold(
+        StatTotals::default(),
+        |acc, r| StatTotals {
+            successes: acc.successes.saturating_add(r.successes),
+            failures: acc.failures.saturating_add(r.failures),
+        },
+    )
+}
+
+fn action_name(action: SiteAction) -> &'static str {
+    match action {
+        SiteAction::Hold => "hold",
+        SiteAction::StepDown { .. } => "step_down",
+        SiteAction::StepUp { .. } => "step_up",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests {
+    use super::*;
+    use domain::stats::Protocol;
+    use domain::{BackendId, HostName, SiteId};
+
+    fn row(start: chrono::DateTime<Utc>, successes: u64, failures: u64) -> ProxyDestStat {
+        ProxyDestStat {
+            site_id: SiteId::random(),
+            proxy: HostName::parse("proxy1").unwrap(),
+            backend_id: BackendId::random(),
+            protocol: Protocol::Imap,
+            window_start: start,
+            window_secs: 60,
+            successes,
+            failures,
+        }
+    }
+
+    #[test]
+    fn totals_sum_every_overlapping_row_and_skip_older_ones() {
+        let now = Utc::now();
+        let since = now - chrono::TimeDelta::seconds(120);
+        let rows = [
+            row(now - chrono::TimeDelta::seconds(30), 10, 5),
+            row(now - chrono::TimeDelta::seconds(150), 1, 2), // ends 90 s ago: overlaps
+            row(now - chrono::TimeDelta::seconds(400), 100, 100), // ended long before
+        ];
+        assert_eq!(site_totals(&rows, since), StatTotals { successes: 11, failures: 7 });
+        assert_eq!(action_name(SiteAction::StepDown { to_percent: 10 }), "step_down");
+    }
+}

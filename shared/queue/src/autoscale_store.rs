@@ -1,0 +1,52 @@
+//! What the `autoscale` job publishes per site (keyed by site id): the latest desired backend
+//! count, for the API and whatever provisions backends.
+
+use chrono::{DateTime, Utc};
+use redis::Value;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::conn::Retry;
+use crate::error::corrupt;
+use crate::record::text;
+use crate::{Queue, QueueError, Result};
+
+/// The latest desired backend count of a site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredBackends {
+    pub site_id: Uuid,
+    pub desired: usize,
+    /// Backends the site had when it was computed.
+    pub current: usize,
+    /// `default` or `webhook`.
+    pub policy: String,
+    pub computed_at: DateTime<Utc>,
+    /// `true` when the `autoscaling` feature is in dry run.
+    pub dry_run: bool,
+}
+
+fn autoscale_key(q: &Queue, site: Uuid) -> String {
+    format!("{}:autoscale:{site}", q.keys().state_prefix())
+}
+
+impl Queue {
+    /// Replaces the site's desired backend count.
+    pub async fn put_desired_backends(&self, desired: &DesiredBackends) -> Result<()> {
+        let json = serde_json::to_string(desired).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
+        let cmd = redis::cmd("SET").arg(autoscale_key(self, desired.site_id)).arg(json).to_owned();
+        let _: Value = self.redis().query(&cmd, Retry::Once).await?;
+        Ok(())
+    }
+
+    /// The site's latest desired backend count, if `autoscale` ever published one.
+    pub async fn desired_backends(&self, site_id: Uuid) -> Result<Option<DesiredBackends>> {
+        let cmd = redis::cmd("GET").arg(autoscale_key(self, site_id)).to_owned();
+        let reply: Value = self.redis().query(&cmd, Retry::Once).await?;
+        match text(&reply) {
+            Some(json) => serde_json::from_str(&json)
+                .map(Some)
+                .map_err(|e| corrupt(format!("desired backends of {site_id}: {e}"))),
+            None => Ok(None),
+        }
+    }
+}
