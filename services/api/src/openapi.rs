@@ -5,7 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    alerts, backends, groups, health, jobs, moves, plans, reachability, settings, sites, stats, tags, tokens, users,
+    alerts, automation, backends, groups, health, jobs, moves, plans, reachability, settings, sites, stats, tags,
+    tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -26,6 +27,7 @@ use crate::routes::{
         moves::move_group, moves::evacuate, moves::evacuation, moves::move_user, moves::kick,
         alerts::alerts, alerts::backend_reachability,
         plans::list, plans::get, plans::approve, plans::balance, plans::group_plan,
+        automation::failover, automation::autoscale,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&BearerAuth)

@@ -117,3 +117,30 @@ pub struct GroupPlanView {
     #[schema(value_type = Object)]
     pub moves: serde_json::Value,
 }
+
+/// The site failover state: how much of the site's traffic is being moved away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FailoverView {
+    pub site: String,
+    /// 0–100, changed gradually (never in one step).
+    pub percent: u8,
+    pub bad_streak: u32,
+    pub good_streak: u32,
+    /// hold | step_down | step_up
+    pub last_action: String,
+    pub updated_at: DateTime<Utc>,
+    /// What a dry run would have done, kept apart from the live state.
+    pub dry_run_percent: Option<u8>,
+}
+
+/// The desired number of backends the autoscaling policy computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AutoscaleView {
+    pub site: String,
+    pub desired: usize,
+    pub current: usize,
+    /// default | webhook
+    pub policy: String,
+    pub dry_run: bool,
+    pub computed_at: DateTime<Utc>,
+}

@@ -1,6 +1,7 @@
 //! Route registration: one module per resource, each with thin handlers.
 
 pub mod alerts;
+pub mod automation;
 pub mod backends;
 pub mod groups;
 pub mod health;
@@ -32,4 +33,5 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     moves::configure(cfg);
     alerts::configure(cfg);
     plans::configure(cfg);
+    automation::configure(cfg);
 }

@@ -89,3 +89,35 @@ async fn the_group_size_plan_is_served_once_planned() {
     assert_eq!((view.total, view.done, view.dry_run), (1, 0, true));
     assert_eq!(view.moves[0]["to"], "default-2");
 }
+
+#[tokio::test]
+async fn failover_and_autoscale_readings_are_served_once_computed() {
+    let (api, queue, _redis, site, _backend) = setup().await;
+    assert_eq!(problem(api.admin.get::<api_types::FailoverView>("/sites/s1/failover").await).code, "no_reading");
+    assert_eq!(problem(api.admin.get::<api_types::AutoscaleView>("/sites/s1/autoscale").await).code, "no_reading");
+    let live = queue::StoredFailover {
+        site_id: site.id.0,
+        percent: 20,
+        bad_streak: 1,
+        good_streak: 0,
+        last_action: "step_down".into(),
+        dry_run: false,
+        updated_at: Utc::now(),
+    };
+    queue.put_failover_state(&live).await.unwrap();
+    queue.put_failover_state(&queue::StoredFailover { percent: 30, dry_run: true, ..live.clone() }).await.unwrap();
+    let view: api_types::FailoverView = api.admin.get("/sites/s1/failover").await.unwrap();
+    assert_eq!((view.percent, view.dry_run_percent, view.last_action.as_str()), (20, Some(30), "step_down"));
+
+    let desired = queue::DesiredBackends {
+        site_id: site.id.0,
+        desired: 7,
+        current: 2,
+        policy: "webhook".into(),
+        computed_at: Utc::now(),
+        dry_run: true,
+    };
+    queue.put_desired_backends(&desired).await.unwrap();
+    let view: api_types::AutoscaleView = api.admin.get("/sites/s1/autoscale").await.unwrap();
+    assert_eq!((view.desired, view.current, view.policy.as_str(), view.dry_run), (7, 2, "webhook", true));
+}
