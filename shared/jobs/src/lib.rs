@@ -9,6 +9,7 @@ pub mod mitigation;
 pub mod moves;
 mod payload;
 pub mod probe;
+pub mod site;
 
 pub use kind::{JobKind, UnknownJobKind};
 pub use payload::{Payload, TICK_AT, parse, tick_at, with_tick_at};

@@ -1,34 +1,14 @@
 //! Payloads of the error-mitigation kinds: the periodic `error_mitigation` run for a site, and
 //! `execute_plan`, which carries out a plan an operator approved.
 
-use domain::{SiteId, ValidationError, ValidationKind};
+use domain::{ValidationError, ValidationKind};
 use serde::{Deserialize, Serialize};
 
 use crate::payload::Payload;
+use crate::site::SitePayload;
 
 /// `error_mitigation`: judge a site's backends from the proxies' failures and act on them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ErrorMitigationPayload {
-    /// The site to judge; the worker's home site when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_id: Option<SiteId>,
-}
-
-impl Payload for ErrorMitigationPayload {
-    const FIELDS: &'static [&'static str] = &["site_id"];
-
-    fn expected(field: &str) -> &'static str {
-        match field {
-            "site_id" => "a UUID",
-            _ => "a JSON object with an optional site_id",
-        }
-    }
-
-    fn check(&self) -> Result<(), ValidationError> {
-        Ok(())
-    }
-}
+pub type ErrorMitigationPayload = SitePayload;
 
 /// `execute_plan`: run exactly the moves of an approved stored plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use queue::BackendReachability;
 use serde::{Deserialize, Serialize};
 
 use crate::payload::Payload;
+use crate::site::SitePayload;
 
 /// `move_group`: move one group of a site to another backend of that site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,27 +143,7 @@ impl Payload for ReachabilityPayload {
 }
 
 /// `load_balance`: balance one site's backends; the worker's home site when absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoadBalancePayload {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_id: Option<SiteId>,
-}
-
-impl Payload for LoadBalancePayload {
-    const FIELDS: &'static [&'static str] = &["site_id"];
-
-    fn expected(field: &str) -> &'static str {
-        match field {
-            "site_id" => "a UUID",
-            _ => "a JSON object with an optional site_id",
-        }
-    }
-
-    fn check(&self) -> Result<(), ValidationError> {
-        Ok(())
-    }
-}
+pub type LoadBalancePayload = SitePayload;
 
 /// The dedup key of a group move: one move per group at a time, whoever asks.
 pub fn move_dedup_key(site: SiteId, group: &GroupName) -> String {
