@@ -61,6 +61,16 @@ async fn statuses(cluster: &Cluster) -> BTreeMap<String, BackendStatus> {
 }
 
 /// Runs one `error_mitigation` and returns its result.
+/// Every job that could move a group or change a backend: an automation that decided "nothing"
+/// must have enqueued none. Checking the queue is immediate and catches the decision itself,
+/// where waiting to see whether GeoDB changes would only catch a move that already ran.
+async fn assert_no_move_jobs(cluster: &Cluster) {
+    for kind in ["move_group", "evacuate_backend", "execute_plan"] {
+        let (jobs, _) = cluster.site.queue.list(None, Some(kind), None, 100).await.unwrap();
+        assert!(jobs.is_empty(), "unexpected {kind} jobs: {jobs:?}");
+    }
+}
+
 async fn mitigate(cluster: &Cluster) -> Value {
     let id = cluster.enqueue("error_mitigation", json!({}), Some(1)).await;
     let record = cluster.wait_for_state(&id, JobState::Succeeded, Duration::from_secs(60)).await;
@@ -145,8 +155,7 @@ async fn a_correlated_failure_moves_nothing_and_raises_a_critical_capacity_guard
     assert_eq!(guard[0].site_id, Some(cluster.site_id.0));
     assert_eq!(guard[0].context["would_evacuate"], 4, "{:?}", guard[0]);
 
-    // Give any wrongly enqueued move time to start before checking nothing changed.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_no_move_jobs(&cluster).await;
     assert_eq!(placement(&cluster).await, before);
     assert_eq!(statuses(&cluster).await, statuses_before);
     assert!(cluster.evacuation(cluster.backend("b1.e2e.sim").await.id).await.is_none());
@@ -170,7 +179,7 @@ async fn a_dry_run_stores_a_plan_that_runs_exactly_once_approved() {
     assert_eq!(stored.plan.feature, Feature::ErrorMitigation);
     assert_eq!(stored.plan.moves, vec![policy::plan::PlannedMove::Evacuate { backend: b1.id }]);
     assert!(policy::reason::has_code(&stored.plan.reasons, "backend_failing"), "{:?}", stored.plan.reasons);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_no_move_jobs(&cluster).await;
     assert_eq!(placement(&cluster).await, before, "a dry run changes nothing");
     assert_eq!(cluster.backend("b1.e2e.sim").await.status, BackendStatus::Online);
 
@@ -205,7 +214,7 @@ async fn with_the_feature_off_nothing_moves_whatever_the_faults() {
 
     let result = mitigate(&cluster).await;
     assert_eq!(result["skipped"], "feature error_mitigation is off", "{result}");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_no_move_jobs(&cluster).await;
     assert_eq!(placement(&cluster).await, before);
     assert_eq!(statuses(&cluster).await, statuses_before);
     assert!(cluster.site.queue.plans(&cluster.site_id.to_string(), 10).await.unwrap().is_empty());

@@ -95,6 +95,13 @@ impl ApiError {
         self
     }
 
+    /// The same error with another human-readable detail.
+    #[must_use]
+    pub fn with_detail(mut self, detail: String) -> Self {
+        self.detail = detail;
+        self
+    }
+
     pub fn not_found(code: ErrorCode, what: &str, key: impl std::fmt::Display) -> Self {
         Self::new(code, format!("{what} {key} does not exist"))
     }

@@ -70,14 +70,6 @@ fn unknown(field: &str, what: &str, value: &str) -> ApiError {
         .with_detail(format!("{field}: no {what} named {value}"))
 }
 
-impl ApiError {
-    #[must_use]
-    pub fn with_detail(mut self, detail: String) -> Self {
-        self.detail = detail;
-        self
-    }
-}
-
 /// Host names of a site's backends, for views that show groups and users.
 pub async fn backend_hosts(db: &dyn GeoDb, site: SiteId) -> ApiResult<HashMap<BackendId, HostName>> {
     Ok(db.list_backends(Some(site)).await?.into_iter().map(|b| (b.id, b.host)).collect())

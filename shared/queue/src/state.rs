@@ -29,6 +29,16 @@ pub enum EvacuationState {
     Failed,
 }
 
+impl EvacuationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// How far the evacuation of one backend got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvacuationProgress {
@@ -52,6 +62,15 @@ pub struct EvacuationProgress {
 pub enum AlertSeverity {
     Warning,
     Critical,
+}
+
+impl AlertSeverity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
 }
 
 /// Something an operator must look at (a stuck move, a refused evacuation…).

@@ -50,10 +50,7 @@ pub async fn alerts(
             .into_iter()
             .map(|a| AlertView {
                 id: a.id,
-                severity: serde_json::to_value(a.severity)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                severity: a.severity.as_str().to_owned(),
                 kind: a.kind,
                 message: a.message,
                 site: a.site_id.map(|id| sites.get(&SiteId(id)).map_or_else(|| id.to_string(), ToString::to_string)),

@@ -108,7 +108,7 @@ pub async fn evacuation(
     Ok(web::Json(EvacuationView {
         backend: backend.host.into(),
         job_id: p.job_id,
-        state: serde_json::to_value(p.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        state: p.state.as_str().to_owned(),
         total: p.total,
         moved: p.moved,
         moving: p.moving,
