@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
 
 use domain::{BackendId, Feature, FeatureState};
 use queue::{JobState, Priority};
@@ -38,8 +37,8 @@ async fn balancing_moves_groups_off_a_hot_backend_without_moving_any_back() {
     let before = placement(&cluster).await;
     assert_eq!(before.values().filter(|b| **b == heavy).count(), 10, "the sim spreads 40 groups over 4 backends");
 
-    // Off (the default): not even a reading, and nothing moves.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Off (the default): not even a reading, and nothing moves, whatever the sim shows.
+    cluster.wait_for_sim_ticks(2).await;
     for _ in 0..3 {
         let result = run_balance(&cluster).await;
         assert_eq!(result["feature"], "off", "{result}");
@@ -64,8 +63,9 @@ async fn balancing_moves_groups_off_a_hot_backend_without_moving_any_back() {
                     parse(&decision["from"]),
                     parse(&decision["to"]),
                 ));
-                // The sim's figures advance once a second: let the move show before the next run.
-                tokio::time::sleep(Duration::from_millis(2200)).await;
+                // The sim's figures advance once a second: let the move show before the next run
+                // (one round may have started before the move finished).
+                cluster.wait_for_sim_ticks(2).await;
             }
             _ => {
                 let codes: Vec<&str> =
@@ -74,7 +74,7 @@ async fn balancing_moves_groups_off_a_hot_backend_without_moving_any_back() {
                     balanced = true;
                     break;
                 }
-                tokio::time::sleep(Duration::from_millis(1100)).await;
+                cluster.wait_for_sim_ticks(1).await;
             }
         }
     }

@@ -135,6 +135,16 @@ impl Cluster {
         self.http.get(url).send().await.unwrap().error_for_status().unwrap().json().await.unwrap()
     }
 
+    /// Waits until the sim's observer has completed `n` more rounds: its load figures then
+    /// reflect every GeoDB change made before the call.
+    pub async fn wait_for_sim_ticks(&self, n: u64) {
+        let start = self.sim_state().await["totals"]["observer_ticks"].as_u64().unwrap();
+        testkit::wait_until_async("the sim's observer to advance", LONG, || async {
+            (self.sim_state().await["totals"]["observer_ticks"].as_u64().unwrap() >= start + n).then_some(())
+        })
+        .await;
+    }
+
     pub async fn set_faults(&self, host: &str, faults: Value) {
         let url = format!("{}/backends/{host}/faults", self.ready.control_url);
         self.http.put(url).json(&faults).send().await.unwrap().error_for_status().unwrap();

@@ -54,6 +54,7 @@ error_codes! {
     JobNotFound          => NOT_FOUND, "job_not_found", "No such job";
     PlanNotFound         => NOT_FOUND, "plan_not_found", "No such plan";
     NoReading            => NOT_FOUND, "no_reading", "Nothing has been measured for this yet";
+    FeatureOff           => NOT_FOUND, "feature_off", "The feature is off for this site";
     MethodNotAllowed     => METHOD_NOT_ALLOWED, "method_not_allowed", "The route does not accept this method";
     AlreadyExists        => CONFLICT, "already_exists", "An object with this name or id already exists";
     SiteNotEmpty         => CONFLICT, "site_not_empty", "The site still has backends or users";

@@ -5,11 +5,13 @@
 pub mod app;
 pub mod auth;
 pub mod checks;
+pub mod cluster_stats;
 pub mod error;
 pub mod extract;
 pub mod lookup;
 pub mod metrics;
 pub mod openapi;
+pub mod openmetrics;
 pub mod routes;
 pub mod state;
 pub mod views;

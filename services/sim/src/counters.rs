@@ -14,6 +14,9 @@ pub struct Totals {
     pub geodb_errors: AtomicU64,
     pub groups_moved: AtomicU64,
     pub users_moved: AtomicU64,
+    /// Completed observer rounds: a reader that saw N may wait for N + 2 to be sure the load
+    /// figures reflect what it changed before.
+    pub observer_ticks: AtomicU64,
 }
 
 /// Attempts that reached one backend, by protocol and result.

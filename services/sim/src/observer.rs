@@ -77,6 +77,7 @@ pub async fn observe(sim: &Sim, elapsed: Duration, capacity: &Capacity) {
         };
         lock(&backend.load).tick(elapsed.as_secs_f64(), &seen, capacity);
     }
+    sim.totals.observer_ticks.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Where every group of the site lives.

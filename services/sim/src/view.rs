@@ -33,6 +33,7 @@ pub struct TotalsView {
     pub geodb_errors: u64,
     pub groups_moved: u64,
     pub users_moved: u64,
+    pub observer_ticks: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,6 +77,7 @@ pub fn state(sim: &Sim) -> StateView {
             geodb_errors: sim.totals.geodb_errors.load(Ordering::Relaxed),
             groups_moved: sim.totals.groups_moved.load(Ordering::Relaxed),
             users_moved: sim.totals.users_moved.load(Ordering::Relaxed),
+            observer_ticks: sim.totals.observer_ticks.load(Ordering::Relaxed),
         },
         backends,
     }

@@ -126,6 +126,10 @@ pub struct FailoverView {
     pub percent: u8,
     pub bad_streak: u32,
     pub good_streak: u32,
+    /// At 100 %: silent windows so far towards the next probe (one step of users let back).
+    pub quiet_streak: u32,
+    /// Returns to 100 % since the last recovery step; each doubles the wait before a probe.
+    pub failed_probes: u32,
     /// hold | step_down | step_up
     pub last_action: String,
     pub updated_at: DateTime<Utc>,

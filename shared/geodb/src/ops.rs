@@ -76,7 +76,8 @@ pub async fn group_counts(db: &dyn GeoDb, site: SiteId) -> Result<HashMap<Backen
     Ok(counts)
 }
 
-async fn all_groups(db: &dyn GeoDb, site: SiteId) -> Result<Vec<UserGroup>> {
+/// Every group of the site, page by page.
+pub async fn all_groups(db: &dyn GeoDb, site: SiteId) -> Result<Vec<UserGroup>> {
     let mut groups = Vec::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
     loop {

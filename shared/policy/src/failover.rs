@@ -4,6 +4,10 @@
 //! It must never jump more than `max_step_percent` in one decision (a site may be broken only for
 //! seconds, and moving everyone at once can take the other sites down), must hold while the ratio
 //! is between the two thresholds (hysteresis), and must not act on a window with too few attempts.
+//!
+//! A site forced 100 % away serves nobody, so its windows hold no evidence. It is then probed: after
+//! a run of silent windows one step of users is let back, and the traffic they make decides. Each
+//! time the site is driven back to 100 %, the wait before the next probe doubles (up to 32 times).
 
 use domain::StatTotals;
 use serde::{Deserialize, Serialize};
@@ -61,6 +65,22 @@ pub struct FailoverState {
     pub percent: u8,
     pub bad_streak: u32,
     pub good_streak: u32,
+    /// Windows without evidence while at 100 %: counts towards the next probe.
+    #[serde(default)]
+    pub quiet_streak: u32,
+    /// Returns to 100 % since the last recovery step: doubles the wait before a probe.
+    #[serde(default)]
+    pub failed_probes: u32,
+}
+
+/// The wait before a probe stops doubling at `windows_required × 2^MAX_PROBE_BACKOFF`.
+pub const MAX_PROBE_BACKOFF: u32 = 5;
+
+impl FailoverSettings {
+    /// Silent windows at 100 % before the next probe.
+    pub fn probe_wait(&self, failed_probes: u32) -> u32 {
+        self.windows_required.max(1).saturating_mul(1 << failed_probes.min(MAX_PROBE_BACKOFF))
+    }
 }
 
 /// What to do with the site.
@@ -96,6 +116,8 @@ pub fn decide(state: FailoverState, window: StatTotals, settings: &FailoverSetti
     }
     let ratio = match window.failure_ratio() {
         Some(r) if window.total() >= settings.min_attempts => r,
+        // Fully failed over: nobody is sent here, so silence is expected. Probe after a while.
+        _ if next.percent == 100 => return probe(next, step, settings),
         // No evidence either way: keep the streaks as they are.
         _ => {
             return hold(
@@ -104,6 +126,7 @@ pub fn decide(state: FailoverState, window: StatTotals, settings: &FailoverSetti
             );
         }
     };
+    next.quiet_streak = 0;
     let pct = ratio * 100.0;
     if ratio >= settings.down_failure_ratio {
         next.bad_streak = next.bad_streak.saturating_add(1);
@@ -113,6 +136,9 @@ pub fn decide(state: FailoverState, window: StatTotals, settings: &FailoverSetti
             next.bad_streak = 0;
             let to = next.percent.saturating_add(step).min(100);
             next.percent = to;
+            if to == 100 {
+                next.failed_probes = next.failed_probes.saturating_add(1);
+            }
             let reason =
                 Reason::warning("site_failing", format!("site fails {pct:.1} % of attempts: force-move {to} % away"));
             return FailoverDecision {
@@ -130,6 +156,8 @@ pub fn decide(state: FailoverState, window: StatTotals, settings: &FailoverSetti
             next.good_streak = 0;
             let to = next.percent.saturating_sub(step);
             next.percent = to;
+            // Real traffic recovered: the next failure starts the probe back-off afresh.
+            next.failed_probes = 0;
             let reason =
                 Reason::info("site_recovering", format!("site fails {pct:.1} % of attempts: force-move {to} % away"));
             return FailoverDecision {
@@ -144,6 +172,27 @@ pub fn decide(state: FailoverState, window: StatTotals, settings: &FailoverSetti
     next.bad_streak = 0;
     next.good_streak = 0;
     hold(next, Reason::info("site_in_band", format!("failure ratio {pct:.1} % is between the thresholds")))
+}
+
+/// At 100 % with no evidence: count the silent window, and let one step of users back once the
+/// back-off has passed.
+fn probe(mut next: FailoverState, step: u8, settings: &FailoverSettings) -> FailoverDecision {
+    next.quiet_streak = next.quiet_streak.saturating_add(1);
+    let wait = settings.probe_wait(next.failed_probes);
+    if next.quiet_streak < wait {
+        let reason = Reason::info(
+            "failover_probe_wait",
+            format!("site fully failed over and silent: probe after {}/{wait} quiet windows", next.quiet_streak),
+        );
+        return FailoverDecision { action: SiteAction::Hold, state: next, reasons: vec![reason] };
+    }
+    let to = 100 - step;
+    next = FailoverState { percent: to, bad_streak: 0, good_streak: 0, quiet_streak: 0, ..next };
+    let reason = Reason::warning(
+        "failover_probe",
+        format!("site silent for {wait} windows at 100 %: let {step} % of users back"),
+    );
+    FailoverDecision { action: SiteAction::StepUp { to_percent: to }, state: next, reasons: vec![reason] }
 }
 
 #[cfg(test)]

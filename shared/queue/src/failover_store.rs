@@ -20,6 +20,12 @@ pub struct StoredFailover {
     pub percent: u8,
     pub bad_streak: u32,
     pub good_streak: u32,
+    /// Silent windows at 100 % towards the next probe (see `policy::failover`).
+    #[serde(default)]
+    pub quiet_streak: u32,
+    /// Returns to 100 % since the last recovery step.
+    #[serde(default)]
+    pub failed_probes: u32,
     /// The latest decision's action: `hold`, `step_down` or `step_up`.
     pub last_action: String,
     /// `true`: computed by a dry run and stored apart from the live state.

@@ -37,6 +37,8 @@ pub async fn failover(
         percent: live.as_ref().map_or(0, |l| l.percent),
         bad_streak: current.bad_streak,
         good_streak: current.good_streak,
+        quiet_streak: current.quiet_streak,
+        failed_probes: current.failed_probes,
         last_action: current.last_action,
         updated_at: current.updated_at,
         dry_run_percent: dry.map(|d| d.percent),

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod automation;
 pub mod backends;
+pub mod cluster_metrics;
 pub mod groups;
 pub mod health;
 pub mod jobs;
@@ -34,4 +35,5 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     alerts::configure(cfg);
     plans::configure(cfg);
     automation::configure(cfg);
+    cluster_metrics::configure(cfg);
 }

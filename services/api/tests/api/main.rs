@@ -6,6 +6,7 @@
 
 mod auth;
 mod backends;
+mod cluster_metrics;
 mod common;
 mod errors;
 mod groups;

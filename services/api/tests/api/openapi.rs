@@ -36,12 +36,14 @@ async fn the_openapi_document_lists_every_route_with_its_methods() {
         "PUT /api/v1/sites/{site}/features/{feature}",
         "GET /api/v1/reachability",
         "GET /api/v1/sites/{site}/stats",
+        "GET /api/v1/sites/{site}/metrics",
+        "GET /api/v1/cluster/metrics",
         "POST /api/v1/tokens",
         "GET /readyz",
     ] {
         assert!(routes.contains(expected), "{expected} missing from the OpenAPI document");
     }
-    assert_eq!(routes.len(), 62, "every handler is documented: {routes:#?}");
+    assert_eq!(routes.len(), 64, "every handler is documented: {routes:#?}");
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }

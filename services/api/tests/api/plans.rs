@@ -100,6 +100,8 @@ async fn failover_and_autoscale_readings_are_served_once_computed() {
         percent: 20,
         bad_streak: 1,
         good_streak: 0,
+        quiet_streak: 0,
+        failed_probes: 1,
         last_action: "step_down".into(),
         dry_run: false,
         updated_at: Utc::now(),
@@ -108,6 +110,7 @@ async fn failover_and_autoscale_readings_are_served_once_computed() {
     queue.put_failover_state(&queue::StoredFailover { percent: 30, dry_run: true, ..live.clone() }).await.unwrap();
     let view: api_types::FailoverView = api.admin.get("/sites/s1/failover").await.unwrap();
     assert_eq!((view.percent, view.dry_run_percent, view.last_action.as_str()), (20, Some(30), "step_down"));
+    assert_eq!(view.failed_probes, 1);
 
     let desired = queue::DesiredBackends {
         site_id: site.id.0,

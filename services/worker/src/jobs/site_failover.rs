@@ -57,7 +57,13 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         if dry_run { ctx.queue.failover_dry_run(site.id.0).await } else { ctx.queue.failover_state(site.id.0).await }
             .map_err(|e| queue_error("read the failover state", e))?;
     let previous = stored
-        .map(|s| FailoverState { percent: s.percent, bad_streak: s.bad_streak, good_streak: s.good_streak })
+        .map(|s| FailoverState {
+            percent: s.percent,
+            bad_streak: s.bad_streak,
+            good_streak: s.good_streak,
+            quiet_streak: s.quiet_streak,
+            failed_probes: s.failed_probes,
+        })
         .unwrap_or_default();
     let decision = failover::decide(previous, totals, &settings(ctx));
     let action = action_name(decision.action);
@@ -66,6 +72,8 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         percent: decision.state.percent,
         bad_streak: decision.state.bad_streak,
         good_streak: decision.state.good_streak,
+        quiet_streak: decision.state.quiet_streak,
+        failed_probes: decision.state.failed_probes,
         last_action: action.to_owned(),
         dry_run,
         updated_at: now,
