@@ -1,7 +1,9 @@
 //! Site failover and autoscaling over the real binaries. The sim's whole site goes down (control
 //! `PUT /site {"down":true}`), its proxies record the failures in `proxy_dest_stats`, and repeated
 //! `site_failover` runs (enqueued directly) raise the force-move percentage one bounded step at a
-//! time, holding between steps. `autoscale` publishes the current backend count with the default
+//! time, holding between steps. A site failed over completely goes silent in the sim (its proxies
+//! honour `force_move_percentage`), is probed with one step of users, and comes back up step by
+//! step once the probe's users are served. `autoscale` publishes the current backend count with the default
 //! policy, or what a webhook answers. A feature that is off stores nothing.
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
@@ -103,6 +105,119 @@ async fn a_down_site_is_failed_over_step_by_step_and_autoscale_publishes_the_cur
     run(&cluster, "autoscale").await;
     let desired = queue.desired_backends(cluster.site_id.0).await.unwrap().unwrap();
     assert!(desired.dry_run && desired.desired == 3, "{desired:?}");
+}
+
+/// Short statistics windows so evidence ages in seconds, not minutes.
+const SIM_FAST: &[&str] = &[
+    "--backends",
+    "3",
+    "--groups",
+    "30",
+    "--users",
+    "300",
+    "--rate",
+    "300",
+    "--stats-window-secs",
+    "1",
+    "--stats-flush-ms",
+    "200",
+];
+
+async fn set_site_down(cluster: &Cluster, down: bool) {
+    let url = format!("{}/site", cluster.ready.control_url);
+    reqwest::Client::new().put(url).json(&json!({"down": down})).send().await.unwrap().error_for_status().unwrap();
+}
+
+/// One `site_failover` run, paced like the scheduler (one sim observer round apart): the new
+/// percentage and the first reason's code.
+async fn failover_step(cluster: &Cluster) -> (u8, String) {
+    cluster.wait_for_sim_ticks(1).await;
+    let result = run(cluster, "site_failover").await;
+    let percent = u8::try_from(result["percent"].as_u64().unwrap()).unwrap();
+    (percent, result["reasons"][0]["code"].as_str().unwrap().to_owned())
+}
+
+/// Runs until the percentage leaves 100 by a probe; returns the silent runs that led to it
+/// (the probe's own run included) and the probe's percentage.
+async fn until_probe(cluster: &Cluster) -> (u32, u8) {
+    let mut silent = 0;
+    for _ in 0..60 {
+        let (percent, code) = failover_step(cluster).await;
+        match code.as_str() {
+            "failover_probe" => return (silent + 1, percent),
+            "failover_probe_wait" => silent += 1,
+            // Evidence from before the site went silent: the quiet count starts again.
+            _ => silent = 0,
+        }
+        assert_eq!(percent, 100, "nothing but a probe leaves 100 % ({code})");
+    }
+    panic!("no probe after 60 runs at 100 %");
+}
+
+#[tokio::test]
+async fn a_fully_failed_over_site_is_probed_and_brought_back_up_step_by_step() {
+    let env = [
+        ("SITE_FAILOVER_WINDOW_SECS", "2"),
+        ("SITE_FAILOVER_STREAK", "1"),
+        ("SITE_FAILOVER_MIN_SAMPLES", "20"),
+        ("SITE_FAILOVER_MAX_STEP", "50"),
+    ];
+    let cluster = Cluster::start("failover-probe", SIM_FAST, &env).await;
+    let _high = cluster.worker(Priority::High);
+    set_feature(&cluster, Feature::SiteFailover, FeatureState::On).await;
+    set_site_down(&cluster, true).await;
+
+    // Down in steps of at most 50 until nobody is sent to the site.
+    let mut percents = vec![0u8];
+    while *percents.last().unwrap() < 100 {
+        assert!(percents.len() < 40, "never reached 100 %: {percents:?}");
+        let (percent, _) = failover_step(&cluster).await;
+        let previous = *percents.last().unwrap();
+        assert!(percent >= previous && percent - previous <= 50, "{percents:?} then {percent}");
+        percents.push(percent);
+    }
+    assert_eq!(force_move_setting(&cluster).await.as_deref(), Some("100"));
+
+    // Silent at 100 %: a probe after STREAK x 2 quiet runs (reaching 100 % counts as a failure).
+    let (first_wait, probe) = until_probe(&cluster).await;
+    assert_eq!((first_wait, probe), (2, 50));
+    let forced = cluster.sim_state().await["totals"]["forced_away"].as_u64().unwrap();
+    assert!(forced > 0, "the sim sent force-moved users elsewhere");
+
+    // The site is still down: the probe's users fail, back to 100 %, and the next wait doubles.
+    let mut after_probe = Vec::new();
+    loop {
+        assert!(after_probe.len() < 40, "the failed probe never went back to 100 %: {after_probe:?}");
+        let (percent, _) = failover_step(&cluster).await;
+        after_probe.push(percent);
+        if percent == 100 {
+            break;
+        }
+        assert_eq!(percent, 50, "{after_probe:?}");
+    }
+    let stored = cluster.site.queue.failover_state(cluster.site_id.0).await.unwrap().unwrap();
+    assert_eq!(stored.failed_probes, 2, "{stored:?}");
+
+    // The site recovers once the sim sends nobody (else the last probe users' successes would
+    // already count as a good window); the next probe's users are served and the site comes back up.
+    wait_until_async("the sim to send nobody", Duration::from_secs(30), || async {
+        (cluster.sim_state().await["force_move_percent"] == 100).then_some(())
+    })
+    .await;
+    set_site_down(&cluster, false).await;
+    let (second_wait, probe) = until_probe(&cluster).await;
+    assert_eq!((second_wait, probe), (4, 50));
+    let mut back = vec![50u8];
+    while *back.last().unwrap() > 0 {
+        assert!(back.len() < 40, "never came back to 0 %: {back:?}");
+        let (percent, _) = failover_step(&cluster).await;
+        let previous = *back.last().unwrap();
+        assert!(percent <= previous && previous - percent <= 50, "{back:?} then {percent}");
+        back.push(percent);
+    }
+    assert_eq!(force_move_setting(&cluster).await.as_deref(), Some("0"));
+    let stored = cluster.site.queue.failover_state(cluster.site_id.0).await.unwrap().unwrap();
+    assert_eq!(stored.failed_probes, 0, "a real recovery resets the back-off: {stored:?}");
 }
 
 /// A one-route HTTP server on a thread: answers every request with `{"desired_backends": n}`

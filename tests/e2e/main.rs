@@ -2,6 +2,7 @@
 
 mod api_binary;
 mod automation_balance;
+mod automation_balance_prometheus;
 mod automation_failover_autoscale;
 mod automation_group_size;
 mod automation_mitigation;

@@ -17,6 +17,8 @@ pub struct Totals {
     /// Completed observer rounds: a reader that saw N may wait for N + 2 to be sure the load
     /// figures reflect what it changed before.
     pub observer_ticks: AtomicU64,
+    /// Attempts of users the site's `force_move_percentage` sent to other sites.
+    pub forced_away: AtomicU64,
 }
 
 /// Attempts that reached one backend, by protocol and result.

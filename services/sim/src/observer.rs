@@ -1,5 +1,5 @@
 //! Once a second: reads what the controller may have changed in GeoDB (backend statuses, where
-//! groups live), ends expired sessions and advances every backend's load model. A failed read
+//! groups live, the site's force-move percentage), ends expired sessions and advances every backend's load model. A failed read
 //! keeps the previous picture; the next tick tries again.
 
 use std::collections::HashMap;
@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use domain::{BackendId, GroupName};
+use domain::settings::FORCE_MOVE_PERCENTAGE;
+use domain::{BackendId, GroupName, SettingName, SettingScope};
 use geodb::{GroupFilter, PageRequest};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
@@ -49,6 +50,13 @@ pub async fn observe(sim: &Sim, elapsed: Duration, capacity: &Capacity) {
             tracing::warn!(%error, "cannot read backend statuses; keeping the last ones");
         }
     }
+    match force_move_percent(sim).await {
+        Ok(percent) => sim.force_move_percent.store(percent, Ordering::Relaxed),
+        Err(error) => {
+            sim.totals.geodb_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%error, "cannot read force_move_percentage; keeping the last one");
+        }
+    }
     let placement = match group_placement(sim).await {
         Ok(placement) => Some(placement),
         Err(error) => {
@@ -78,6 +86,14 @@ pub async fn observe(sim: &Sim, elapsed: Duration, capacity: &Capacity) {
         lock(&backend.load).tick(elapsed.as_secs_f64(), &seen, capacity);
     }
     sim.totals.observer_ticks.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The site-scope `force_move_percentage` (0 when unset; an unreadable value counts as 0, as a
+/// proxy would not send users away on a setting it cannot parse).
+async fn force_move_percent(sim: &Sim) -> geodb::Result<u8> {
+    let name = SettingName::parse(FORCE_MOVE_PERCENTAGE).map_err(|e| geodb::GeoDbError::corrupt(e.to_string()))?;
+    let setting = sim.db.get_setting(SettingScope::Site(sim.site_id), &name).await?;
+    Ok(setting.and_then(|s| s.value.parse::<u8>().ok()).map_or(0, |p| p.min(100)))
 }
 
 /// Where every group of the site lives.

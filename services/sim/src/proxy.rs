@@ -39,6 +39,12 @@ pub struct Proxy {
     last_warning: Option<Instant>,
 }
 
+/// Whether user number `index` is among the `percent` % a force-moved site sends elsewhere: a
+/// stable choice, so the same users stay away while the percentage holds.
+pub fn forced_away(index: usize, percent: u8) -> bool {
+    index % 100 < usize::from(percent)
+}
+
 /// Starts every proxy; each returns after the shutdown signal and its last flush.
 pub fn spawn_all(sim: &Arc<Sim>, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     (0..sim.options.proxy_hosts.len()).map(|i| tokio::spawn(Proxy::new(sim.clone(), i).run(stop.clone()))).collect()
@@ -52,7 +58,7 @@ impl Proxy {
         let rng =
             StdRng::seed_from_u64(sim.options.seed.wrapping_add(index as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
         Self {
-            stats: ProxyStats::new(sim.site_id, host.clone()),
+            stats: ProxyStats::new(sim.site_id, host.clone(), sim.options.stats_window_secs),
             sim,
             host,
             rng,
@@ -87,8 +93,9 @@ impl Proxy {
 
     async fn resume_stats(&mut self) {
         let now = Utc::now();
-        let since = stats::window_start(now);
-        match self.sim.db.read_stats(self.sim.site_id, since, since + TimeDelta::seconds(60)).await {
+        let window = self.stats.window_secs();
+        let since = stats::window_start(now, window);
+        match self.sim.db.read_stats(self.sim.site_id, since, since + TimeDelta::seconds(i64::from(window))).await {
             Ok(rows) => self.stats.resume(&rows),
             Err(error) => self.warn("cannot read this minute's statistics; counting from zero", &error),
         }
@@ -111,6 +118,10 @@ impl Proxy {
 
     async fn attempt(&mut self) {
         let index = self.rng.random_range(0..self.sim.users.len());
+        if forced_away(index, self.sim.force_move_percent.load(Ordering::Relaxed)) {
+            self.sim.totals.forced_away.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let protocol =
             if self.rng.random::<f64>() < self.sim.options.lmtp_share { Protocol::Lmtp } else { Protocol::Imap };
         let roll: f64 = self.rng.random();

@@ -3,7 +3,7 @@
 //! for a few field updates only, never across an await.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,9 @@ pub struct Sim {
     /// Backend statuses as set-up or the observer last read them.
     pub statuses: RwLock<HashMap<BackendId, BackendStatus>>,
     pub site_down: AtomicBool,
+    /// The site's `force_move_percentage` as the observer last read it: users whose number
+    /// modulo 100 is below it are sent to other sites, so this site sees none of their traffic.
+    pub force_move_percent: AtomicU8,
     paused: AtomicBool,
     /// Proxies inside a batch of attempts; see [`Sim::pause`].
     in_flight: AtomicUsize,
@@ -116,6 +119,7 @@ impl Sim {
         let seen_groups = Mutex::new(vec![None; users.len()]);
         Self {
             site_down: AtomicBool::new(options.site_down),
+            force_move_percent: AtomicU8::new(0),
             paused: AtomicBool::new(options.paused),
             in_flight: AtomicUsize::new(0),
             options,

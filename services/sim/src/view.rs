@@ -17,6 +17,7 @@ pub struct StateView {
     pub site_id: SiteId,
     pub paused: bool,
     pub site_down: bool,
+    pub force_move_percent: u8,
     /// Configured attempts per second for the whole site.
     pub rate: f64,
     pub proxies: Vec<String>,
@@ -34,6 +35,7 @@ pub struct TotalsView {
     pub groups_moved: u64,
     pub users_moved: u64,
     pub observer_ticks: u64,
+    pub forced_away: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +72,7 @@ pub fn state(sim: &Sim) -> StateView {
         site_id: sim.site_id,
         paused: sim.is_paused(),
         site_down: sim.site_down.load(Ordering::Relaxed),
+        force_move_percent: sim.force_move_percent.load(Ordering::Relaxed),
         rate: sim.options.rate,
         proxies: sim.options.proxy_hosts.iter().map(ToString::to_string).collect(),
         totals: TotalsView {
@@ -78,6 +81,7 @@ pub fn state(sim: &Sim) -> StateView {
             groups_moved: sim.totals.groups_moved.load(Ordering::Relaxed),
             users_moved: sim.totals.users_moved.load(Ordering::Relaxed),
             observer_ticks: sim.totals.observer_ticks.load(Ordering::Relaxed),
+            forced_away: sim.totals.forced_away.load(Ordering::Relaxed),
         },
         backends,
     }

@@ -49,6 +49,10 @@ pub const DEFAULT_GROUP_COUNT: &str = "cluster_default_group_count";
 /// each move near 1 % of a backend's load on small sites.
 pub const DEFAULT_GROUP_COUNT_FALLBACK: u32 = 100;
 
+/// Well-known site-scope setting: the share (0–100 %) of the site's users its proxies send to
+/// other sites. Site failover moves it; proxies (and the sim's) act on it.
+pub const FORCE_MOVE_PERCENTAGE: &str = "force_move_percentage";
+
 /// Checks a value for the settings whose meaning the controller knows; others are free text
 /// (up to 4 KiB). Errors name the field `value`.
 pub fn validate_value(name: &SettingName, value: &str) -> Result<(), ValidationError> {
@@ -60,6 +64,12 @@ pub fn validate_value(name: &SettingName, value: &str) -> Result<(), ValidationE
         return match value.parse::<u32>() {
             Ok(n) if (1..=MAX_GROUP_COUNT).contains(&n) => Ok(()),
             _ => fail(ValidationKind::OutOfRange { min: 1, max: i64::from(MAX_GROUP_COUNT) }),
+        };
+    }
+    if name.as_str() == FORCE_MOVE_PERCENTAGE {
+        return match value.parse::<u8>() {
+            Ok(n) if n <= 100 => Ok(()),
+            _ => fail(ValidationKind::OutOfRange { min: 0, max: 100 }),
         };
     }
     if let Some(feature) = name.as_str().strip_prefix(FEATURE_SETTING_PREFIX) {
@@ -102,6 +112,10 @@ mod tests {
         assert!(validate_value(&name(DEFAULT_GROUP_COUNT), "250").is_ok());
         for bad in ["0", "-1", "x", "1000001"] {
             assert_eq!(validate_value(&name(DEFAULT_GROUP_COUNT), bad).unwrap_err().field, "value");
+        }
+        assert!(validate_value(&name(FORCE_MOVE_PERCENTAGE), "100").is_ok());
+        for bad in ["101", "-5", "ten"] {
+            assert_eq!(validate_value(&name(FORCE_MOVE_PERCENTAGE), bad).unwrap_err().field, "value");
         }
         assert!(validate_value(&name("feature.load_balancing"), "dryrun").is_ok());
         assert_eq!(validate_value(&name("feature.load_balancing"), "yes").unwrap_err().field, "value");

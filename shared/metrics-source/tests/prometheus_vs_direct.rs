@@ -5,12 +5,12 @@
 //! has the same sign.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use metrics_source::{DirectSource, MEMUSED, PrometheusSource, ZScores};
-use testkit::{ChildGuard, TempGeoDb, binary_path, free_port, wait_until_async};
+use testkit::prometheus::{Prometheus, repo_rules_file};
+use testkit::{ChildGuard, TempGeoDb, binary_path, wait_until_async};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const LOADED: &str = "b2.sim.sim";
@@ -51,56 +51,6 @@ async fn start_sim(db: &TempGeoDb) -> Sim {
     Sim { _child: child, site: ready["site"].as_str().expect("site").to_string(), backends }
 }
 
-struct Prometheus {
-    _child: ChildGuard,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-fn rules_file() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/prometheus/rules.yml")
-}
-
-async fn start_prometheus(sim: &Sim) -> Prometheus {
-    let found = Command::new("prometheus").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    assert!(
-        found.is_ok_and(|s| s.success()),
-        "Debian's `prometheus` is not installed; scripts/test installs it (apt-get install --no-install-recommends prometheus)"
-    );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let targets: Vec<String> = sim
-        .backends
-        .values()
-        .map(|u| format!("\"{}\"", u.trim_start_matches("http://").trim_end_matches('/')))
-        .collect();
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {rules}\n\
-         scrape_configs:\n  - job_name: sim\n    static_configs:\n      - targets: [{targets}]\n",
-        rules = rules_file().canonicalize().expect("deploy/prometheus/rules.yml").display(),
-        targets = targets.join(", "),
-    );
-    let config_path = dir.path().join("prometheus.yml");
-    std::fs::write(&config_path, config).expect("write config");
-    let port = free_port();
-    let mut cmd = Command::new("prometheus");
-    cmd.arg(format!("--config.file={}", config_path.display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = ChildGuard::spawn(&mut cmd);
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    wait_until_async("prometheus to be ready", TIMEOUT, || {
-        let exited = child.0.try_wait().expect("try_wait");
-        assert!(exited.is_none(), "prometheus exited: {exited:?}");
-        let ready = http.get(format!("{url}/-/ready")).send();
-        async move { ready.await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
-    })
-    .await;
-    Prometheus { _child: child, url, _dir: dir }
-}
-
 /// The host with the highest score.
 fn top(z: &ZScores, score: &str) -> String {
     z.per_host
@@ -116,7 +66,8 @@ async fn prometheus_rules_agree_with_direct_scrape() {
     let db = TempGeoDb::new().await;
     let sim = start_sim(&db).await;
     assert!(sim.backends.contains_key(LOADED), "{:?}", sim.backends);
-    let prometheus = start_prometheus(&sim).await;
+    let targets: Vec<&String> = sim.backends.values().collect();
+    let prometheus = Prometheus::start(&targets, &repo_rules_file(), Duration::from_secs(1)).await;
     let source = PrometheusSource::new(&prometheus.url, Duration::from_secs(5)).unwrap();
     let from_prometheus = wait_until_async("z-scores for all 3 hosts in Prometheus", TIMEOUT, || async {
         let z = source.zscores(&sim.site).await.ok()?;

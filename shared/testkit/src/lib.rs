@@ -4,6 +4,7 @@
 
 pub mod binaries;
 pub mod dovecot;
+pub mod prometheus;
 pub mod redis;
 pub mod wait;
 

@@ -12,6 +12,7 @@ use testkit::redis::{RedisServer, unique_prefix};
 
 use crate::common::{ADMIN_TOKEN, TestApi};
 
+const LONG: std::time::Duration = std::time::Duration::from_secs(60);
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The value of the sample line that starts with `series`, if any.
@@ -152,4 +153,48 @@ async fn stored_readings_appear_and_the_cluster_endpoint_lists_only_enabled_site
     assert_eq!(sample(&body, r#"controller_cluster_backends{site="s2",status="online"}"#), Some(1.0), "{body}");
     let declared = body.lines().filter(|l| l.starts_with("# TYPE controller_cluster_backends ")).count();
     assert_eq!(declared, 1, "one family over both sites");
+}
+
+/// The value Prometheus holds for an instant `query`, if it returned exactly one sample.
+async fn instant(http: &reqwest::Client, prometheus: &str, query: &str) -> Option<f64> {
+    let url = format!("{prometheus}/api/v1/query");
+    let body: serde_json::Value = http.get(url).query(&[("query", query)]).send().await.ok()?.json().await.ok()?;
+    let result = body["data"]["result"].as_array()?;
+    if result.len() != 1 {
+        return None;
+    }
+    result[0]["value"][1].as_str()?.parse().ok()
+}
+
+#[tokio::test]
+async fn a_real_prometheus_scrapes_the_endpoint_with_a_viewer_token_and_is_refused_without() {
+    use testkit::prometheus::{Prometheus, ScrapeJob};
+
+    let api = TestApi::start().await;
+    api.site_with_backends("s1", 3).await;
+    turn_on(&api, "s1", "on").await;
+    let viewer = api.admin.create_token("prometheus", "viewer").await.unwrap();
+    let job = |name: &str, token: Option<String>| ScrapeJob {
+        name: name.into(),
+        targets: vec![api.base.clone()],
+        metrics_path: "/api/v1/sites/s1/metrics".into(),
+        bearer_token: token,
+    };
+    let jobs = [job("with_token", Some(viewer.token.clone())), job("without_token", None)];
+    let prometheus = Prometheus::start_jobs(&jobs, None, std::time::Duration::from_millis(200)).await;
+
+    let http = reqwest::Client::new();
+    let online = testkit::wait_until_async("Prometheus to store the scraped statistics", LONG, || async {
+        instant(&http, &prometheus.url, r#"controller_cluster_backends{job="with_token",site="s1",status="online"}"#)
+            .await
+    })
+    .await;
+    assert_eq!(online, 3.0);
+    let up = |job: &'static str| {
+        let (http, url) = (http.clone(), prometheus.url.clone());
+        async move { instant(&http, &url, &format!(r#"up{{job="{job}"}}"#)).await }
+    };
+    assert_eq!(up("with_token").await, Some(1.0));
+    let refused = testkit::wait_until_async("the tokenless scrape to be recorded", LONG, || up("without_token")).await;
+    assert_eq!(refused, 0.0, "no token, no statistics");
 }

@@ -70,6 +70,9 @@ pub struct Args {
     /// How often proxies write their running totals to proxy_dest_stats [default: 1000].
     #[arg(long)]
     pub stats_flush_ms: Option<u64>,
+    /// Length of a proxy_dest_stats window in seconds [default: 60, as proxies write them].
+    #[arg(long)]
+    pub stats_window_secs: Option<u32>,
     /// How long a simulated IMAP session lasts [default: 60].
     #[arg(long)]
     pub session_secs: Option<u64>,

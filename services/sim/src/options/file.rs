@@ -42,6 +42,8 @@ pub struct SimFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats_flush_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats_window_secs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_secs: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_noise: Option<f64>,

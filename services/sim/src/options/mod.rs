@@ -38,6 +38,8 @@ pub struct SimOptions {
     pub proxy_pattern: String,
     pub route_cache: Duration,
     pub stats_flush: Duration,
+    /// Length of one `proxy_dest_stats` window.
+    pub stats_window_secs: u32,
     pub session: Duration,
     pub metrics_noise: f64,
     pub control_listen: SocketAddr,
@@ -110,6 +112,7 @@ impl SimOptions {
             proxy_pattern: Some(self.proxy_pattern.clone()),
             route_cache_ms: Some(as_ms(self.route_cache)),
             stats_flush_ms: Some(as_ms(self.stats_flush)),
+            stats_window_secs: Some(self.stats_window_secs),
             session_secs: Some(self.session.as_secs()),
             metrics_noise: Some(self.metrics_noise),
             control_listen: Some(self.control_listen.to_string()),

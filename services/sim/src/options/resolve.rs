@@ -73,6 +73,8 @@ pub fn resolve(
     check(route_cache_ms <= 1000, "route_cache_ms: must be at most 1000");
     let stats_flush_ms = args.stats_flush_ms.or(file.stats_flush_ms).unwrap_or(1000);
     check((100..=60_000).contains(&stats_flush_ms), "stats_flush_ms: must be from 100 to 60000");
+    let stats_window_secs = args.stats_window_secs.or(file.stats_window_secs).unwrap_or(60);
+    check((1..=3600).contains(&stats_window_secs), "stats_window_secs: must be from 1 to 3600");
     let session_secs = args.session_secs.or(file.session_secs).unwrap_or(60);
     check((1..=86_400).contains(&session_secs), "session_secs: must be from 1 to 86400");
     let metrics_noise = args.metrics_noise.or(file.metrics_noise).unwrap_or(0.02);
@@ -157,6 +159,7 @@ pub fn resolve(
         proxy_pattern,
         route_cache: Duration::from_millis(route_cache_ms),
         stats_flush: Duration::from_millis(stats_flush_ms),
+        stats_window_secs,
         session: Duration::from_secs(session_secs),
         metrics_noise,
         control_listen,

@@ -7,6 +7,7 @@
 //! Z-scores come from Prometheus when `PROMETHEUS_URL` is set, else from scraping every backend's
 //! `/metrics` at its doveadm API address. In direct mode the warm-up count is kept in Redis per
 //! host, because each job run builds a fresh scraper and an in-process count would restart at 1.
+//! The job's result names the source it read (`source`: `prometheus` or `direct`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -45,7 +46,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     }
 
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
-    let reading = read_zscores(ctx, &site, &backends).await?;
+    let (reading, source) = read_zscores(ctx, &site, &backends).await?;
     let by_host: HashMap<&str, BackendId> = backends.iter().map(|b| (b.host.as_str(), b.id)).collect();
     let zscores: HashMap<BackendId, HashMap<String, f64>> =
         reading.per_host.iter().filter_map(|(host, z)| by_host.get(host.as_str()).map(|id| (*id, z.clone()))).collect();
@@ -88,6 +89,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let mut result = json!({
         "site": site.name,
         "feature": state.to_string(),
+        "source": source,
         "balancedness": published.balancedness,
         "decision": decision,
     });
@@ -130,9 +132,9 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     Ok(result)
 }
 
-/// The site's z-scores from the configured source. No backend answering is passing (a restart,
-/// a network blip): retried.
-async fn read_zscores(ctx: &Context, site: &Site, backends: &[Backend]) -> Result<ZScores, JobError> {
+/// The site's z-scores from the configured source, and that source's name for the job's result
+/// (`prometheus` or `direct`). No backend answering is passing (a restart, a network blip): retried.
+async fn read_zscores(ctx: &Context, site: &Site, backends: &[Backend]) -> Result<(ZScores, &'static str), JobError> {
     let source = match &ctx.balance.prometheus_url {
         Some(url) => MetricsSource::Prometheus(PrometheusSource::new(url, SCRAPE_TIMEOUT).map_err(JobError::abort)?),
         None => {
@@ -144,13 +146,14 @@ async fn read_zscores(ctx: &Context, site: &Site, backends: &[Backend]) -> Resul
         }
     };
     let mut reading = source.zscores(site.name.as_str()).await.map_err(JobError::retry)?;
-    if matches!(source, MetricsSource::Direct(_)) {
-        let scraped: Vec<String> = reading.samples.keys().cloned().collect();
-        let counts =
-            ctx.queue.add_balance_samples(site.id.0, &scraped).await.map_err(|e| queue_error("count scrapes", e))?;
-        reading.samples = scraped.into_iter().map(|h| (h.clone(), counts.get(&h).copied().unwrap_or(0))).collect();
+    if let MetricsSource::Prometheus(_) = source {
+        return Ok((reading, "prometheus"));
     }
-    Ok(reading)
+    let scraped: Vec<String> = reading.samples.keys().cloned().collect();
+    let counts =
+        ctx.queue.add_balance_samples(site.id.0, &scraped).await.map_err(|e| queue_error("count scrapes", e))?;
+    reading.samples = scraped.into_iter().map(|h| (h.clone(), counts.get(&h).copied().unwrap_or(0))).collect();
+    Ok((reading, "direct"))
 }
 
 /// Publishes balancedness and per-metric spread on `/metrics` and in Redis (for the API).

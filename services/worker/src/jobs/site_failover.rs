@@ -18,9 +18,6 @@ use super::context::{Context, geodb_error, queue_error};
 use super::{JobError, JobResult};
 use crate::metrics;
 
-/// The site-scope setting the proxies read: the share of the site's users sent elsewhere.
-pub const FORCE_MOVE_SETTING: &str = "force_move_percentage";
-
 /// Proxies key rows by the start of their own window: read this much further back and keep the
 /// rows that overlap ours (as error mitigation does).
 const ROW_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
@@ -81,7 +78,8 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
 
     if !dry_run && decision.state.percent != previous.percent {
         // The setting first: a state stored ahead of it would never be written again.
-        let name = SettingName::parse(FORCE_MOVE_SETTING).map_err(|e| JobError::abort(format!("setting name: {e}")))?;
+        let name = SettingName::parse(domain::settings::FORCE_MOVE_PERCENTAGE)
+            .map_err(|e| JobError::abort(format!("setting name: {e}")))?;
         let setting = Setting { scope: SettingScope::Site(site.id), name, value: decision.state.percent.to_string() };
         ctx.db.put_setting(&setting).await.map_err(|e| geodb_error("set force_move_percentage", e))?;
         tracing::warn!(site = %site.name, from = previous.percent, to = decision.state.percent, "site failover: force-move percentage changed");
