@@ -97,11 +97,33 @@ async fn group_plans_respect_the_caps_and_passes_move_users_in_slices() {
     let set =
         |state| geodb::ops::set_feature_state(cluster.db.as_ref(), cluster.site_id, Feature::GroupBalancing, state);
     set(FeatureState::Dryrun).await.unwrap();
-    run(&cluster, "group_balance_plan").await;
-    assert!(cluster.site.queue.group_plan(cluster.site_id.0).await.unwrap().unwrap().dry_run);
+    let dry = run(&cluster, "group_balance_plan").await;
+    let dry_plan = cluster.site.queue.group_plan(cluster.site_id.0).await.unwrap().unwrap();
+    assert!(dry_plan.dry_run);
     set(FeatureState::On).await.unwrap();
     let pass = run(&cluster, "group_balance_pass").await;
     assert_eq!(pass["skipped"], "the stored plan is a dry run", "{pass}");
+
+    // The dry run is also a plan an operator can read and approve: exactly its user moves run.
+    let plan_id = dry["plan_id"].as_str().unwrap_or_else(|| panic!("a dry run with moves stores a plan: {dry}"));
+    let stored = cluster.site.queue.plan(plan_id).await.unwrap().unwrap();
+    assert_eq!(stored.plan.feature, Feature::GroupBalancing);
+    assert_eq!(stored.plan.moves.len(), dry_plan.moves.len(), "{stored:?}");
+    let approved = cluster.site.queue.approve_plan(plan_id, queue::DEFAULT_PLAN_MAX_AGE).await.unwrap();
+    assert_eq!(approved.state, queue::PlanState::Approved);
+    let exec = cluster.enqueue("execute_plan", json!({ "plan_id": plan_id }), Some(1)).await;
+    let executed = cluster.wait_for_state(&exec, JobState::Succeeded, LONG).await.result.unwrap();
+    let results = executed["executed"].as_array().unwrap();
+    assert_eq!(results.len(), dry_plan.moves.len(), "{executed}");
+    for r in results {
+        if let Some(job) = r["result"]["job_id"].as_str() {
+            cluster.wait_for_state(job, JobState::Succeeded, LONG).await;
+        }
+    }
+    for mv in &dry_plan.moves {
+        let now = cluster.db.get_user(&mv.user).await.unwrap().unwrap();
+        assert_eq!(now.group.as_ref(), Some(&mv.to), "approved move of {}: {now:?}", mv.user);
+    }
 }
 
 async fn run(cluster: &Cluster, kind: &str) -> serde_json::Value {

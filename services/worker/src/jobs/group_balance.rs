@@ -4,7 +4,8 @@
 //!   and their users and lets `policy::group_size::plan` decide which users move from the largest
 //!   groups to the smallest (sticky-users groups untouched, capped per backend). The combined
 //!   plan replaces the site's stored one in Redis. Off: nothing; dry run: stored with
-//!   `dry_run: true`, which no pass ever executes.
+//!   `dry_run: true`, which no pass ever executes, and also as a plan (`GET /sites/{site}/plans`)
+//!   an operator may approve, which then enqueues exactly its user moves.
 //! - `group_balance_pass` (every 30 min, low priority): with the feature on, enqueues a
 //!   `move_user` job for each of the plan's next `GROUP_BALANCE_MAX_USER_MOVES_PER_PASS` moves
 //!   (dedup key `move-user:<user>`, as the API uses) and records them as done. A user no longer
@@ -17,6 +18,7 @@ use jobs::JobKind;
 use jobs::group_balance::{GroupBalancePassPayload, GroupBalancePlanPayload, move_user_dedup_key};
 use jobs::moves::MoveUserPayload;
 use policy::group_size::{self, GroupSizePlan, GroupSizeSettings, GroupUsers};
+use policy::plan::Plan;
 use queue::{Delivery, EnqueueOutcome, NewJob, StoredGroupPlan};
 use serde_json::{Value, json};
 
@@ -38,6 +40,7 @@ pub async fn run_plan(ctx: &Context, delivery: &Delivery) -> JobResult {
     };
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
     let mut moves = Vec::new();
+    let mut reasons = Vec::new();
     let mut per_backend = Vec::with_capacity(backends.len());
     for backend in &backends {
         let groups = backend_groups(ctx, &site, backend).await?;
@@ -49,9 +52,17 @@ pub async fn run_plan(ctx: &Context, delivery: &Delivery) -> JobResult {
             "reasons": plan.reasons,
         }));
         moves.extend(plan.moves);
+        reasons.extend(plan.reasons);
     }
     let dry_run = state == FeatureState::Dryrun;
-    let stored = StoredGroupPlan { moves, created_at: Utc::now(), done: 0, dry_run };
+    let now = Utc::now();
+    let plan_id = if dry_run && !moves.is_empty() {
+        let plan = Plan::from_group_sizes(site.id, now, &GroupSizePlan { moves: moves.clone(), reasons });
+        Some(ctx.queue.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?)
+    } else {
+        None
+    };
+    let stored = StoredGroupPlan { moves, created_at: now, done: 0, dry_run };
     ctx.queue.put_group_plan(site.id.0, &stored).await.map_err(|e| queue_error("store the group plan", e))?;
     tracing::info!(site = %site.name, moves = stored.moves.len(), dry_run, "group-size plan stored");
     Ok(json!({
@@ -59,6 +70,7 @@ pub async fn run_plan(ctx: &Context, delivery: &Delivery) -> JobResult {
         "feature": state.to_string(),
         "moves": stored.moves.len(),
         "dry_run": dry_run,
+        "plan_id": plan_id,
         "backends": per_backend,
     }))
 }
