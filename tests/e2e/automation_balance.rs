@@ -55,6 +55,9 @@ async fn balancing_moves_groups_off_a_hot_backend_without_moving_any_back() {
         let decision = &result["decision"];
         match decision["decision"].as_str().unwrap() {
             "move" => {
+                // The direct scrape gives each metric's spread: the decision works in load units.
+                let relative = decision["relative_gap"].as_f64().unwrap_or_else(|| panic!("a relative gap: {result}"));
+                assert!(decision["predicted_relative_gap_after"].as_f64().unwrap() < relative, "{result}");
                 let job = result["move_job"]["id"].as_str().unwrap().to_owned();
                 cluster.wait_for_state(&job, JobState::Succeeded, LONG).await;
                 let parse = |v: &serde_json::Value| BackendId(v.as_str().unwrap().parse().unwrap());

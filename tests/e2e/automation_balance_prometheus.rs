@@ -95,6 +95,9 @@ async fn balancing_reads_prometheus_and_moves_a_group_off_the_hot_backend() {
     assert_eq!(from, heavy, "the move leaves the hot backend: {result}");
     assert_ne!(to, heavy, "{result}");
     assert!(decision["gap"].as_f64().unwrap() > RATIO * 3.0, "{result}");
+    // The rules' site series put the gap in units: a share of the site's mean load.
+    let relative = decision["relative_gap"].as_f64().unwrap_or_else(|| panic!("a relative gap: {result}"));
+    assert!(relative > 0.05 && decision["predicted_relative_gap_after"].as_f64().unwrap() < relative, "{result}");
     let job = result["move_job"]["id"].as_str().unwrap().to_owned();
     cluster.wait_for_state(&job, JobState::Succeeded, LONG).await;
     let after = placement(&cluster).await;

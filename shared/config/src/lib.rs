@@ -155,6 +155,8 @@ pub struct BalanceConfig {
     pub prometheus_url: Option<String>,
     /// `HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO`.
     pub score_delta_threshold_ratio: f64,
+    /// `HOST_LOAD_BALANCE_MIN_RELATIVE_GAP`.
+    pub min_relative_gap: f64,
     /// `HOST_LOAD_BALANCE_MIN_SAMPLES`.
     pub min_samples: u64,
     /// `HOST_LOAD_BALANCE_RESIDENCY_SECS`.

@@ -367,6 +367,13 @@ pub static HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO: Setting<f64> = Setting
 )
 .default("1.0")
 .services(&[Worker]);
+pub static HOST_LOAD_BALANCE_MIN_RELATIVE_GAP: Setting<f64> = Setting::new(
+    "HOST_LOAD_BALANCE_MIN_RELATIVE_GAP",
+    "When the metrics source gives each metric's spread (the site series of deploy/prometheus/rules.yml, or a direct scrape), load balancing also needs the most and least loaded backends to differ by more than this share of the site's mean load, and moves only a group smaller than that difference (0 to 1).",
+    |s| parse::float(s, 0.0, 1.0),
+)
+.default("0.05")
+.services(&[Worker]);
 pub static HOST_LOAD_BALANCE_MIN_SAMPLES: Setting<u64> = Setting::new(
     "HOST_LOAD_BALANCE_MIN_SAMPLES",
     "A backend with fewer load samples is still warming up and not balanced: Prometheus samples over 12 h, or, without PROMETHEUS_URL, successful scrapes by the worker (0 to 1000000).",
@@ -621,6 +628,7 @@ pub static ALL: &[&Def] = &[
     &LOAD_BALANCE_INTERVAL_SECS.def,
     &PROMETHEUS_URL.def,
     &HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO.def,
+    &HOST_LOAD_BALANCE_MIN_RELATIVE_GAP.def,
     &HOST_LOAD_BALANCE_MIN_SAMPLES.def,
     &HOST_LOAD_BALANCE_RESIDENCY_SECS.def,
     &HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR.def,

@@ -6,12 +6,15 @@
 //! A backend that cannot be scraped, or lacks a gauge, simply has no score for it; only when no
 //! backend answers is the reading an error. The warm-up count is the number of successful
 //! scrapes of each host since the source was created (shared by clones).
+//!
+//! The site statistics ([`ZScores::site_stats`]) come from the same raw values as the z-scores,
+//! like the rules' `dovecot_cluster:site:avg` and `:stddev`; a score no host has is left out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::{CPU, Error, MEMUSED, METACACHE, ZScores, text, zscores};
+use crate::{CPU, Error, MEMUSED, METACACHE, SiteStat, ZScores, mean_stddev, text, zscores};
 
 /// score → metric name for cluster-sim backends.
 pub const SIM_INPUTS: &[(&str, &str)] = &[
@@ -92,7 +95,7 @@ impl DirectSource {
             *counts.entry(host.clone()).or_default() += 1;
         }
         let samples = values.keys().map(|h| (h.clone(), counts.get(h).copied().unwrap_or(0))).collect();
-        Ok(ZScores { per_host: zscores(&values), samples })
+        Ok(ZScores { per_host: zscores(&values), samples, site_stats: site_stats(&values) })
     }
 
     /// The raw `/metrics` page of one backend.
@@ -107,9 +110,93 @@ impl DirectSource {
     }
 }
 
+/// score → mean and population stddev over the hosts with a finite value for it: the scale
+/// [`zscores`] divides away, computed over the same hosts.
+fn site_stats(values: &HashMap<String, HashMap<String, f64>>) -> HashMap<String, SiteStat> {
+    let mut by_score: HashMap<&String, Vec<f64>> = HashMap::new();
+    for (score, v) in values.values().flatten() {
+        if v.is_finite() {
+            by_score.entry(score).or_default().push(*v);
+        }
+    }
+    by_score
+        .into_iter()
+        .map(|(score, xs)| {
+            let (mean, stddev) = mean_stddev(xs.into_iter());
+            (score.clone(), SiteStat { mean, stddev })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
     use super::*;
+
+    /// A backend whose `/metrics` always answers `page` (HTTP/1.1, one request per connection).
+    fn serve(page: String) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", page.len());
+                let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(page.as_bytes()));
+            }
+        });
+        url
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[tokio::test]
+    async fn site_stats_come_from_the_raw_values() {
+        let page = |host: &str, mem: f64, cpu: &str| {
+            format!(
+                "# TYPE dovecot_cluster_sim_memory_used_ratio gauge\n\
+                 dovecot_cluster_sim_memory_used_ratio{{site=\"s\",host=\"{host}\"}} {mem}\n\
+                 dovecot_cluster_sim_memory_used_ratio{{site=\"other\",host=\"{host}\"}} 0.99\n\
+                 dovecot_cluster_sim_cpu_busy_ratio{{site=\"s\",host=\"{host}\"}} {cpu}\n"
+            )
+        };
+        let backends = [
+            ("h1".to_string(), serve(page("h1", 0.2, "0.5"))),
+            ("h2".to_string(), serve(page("h2", 0.4, "0.5"))),
+            ("h3".to_string(), serve(page("h3", 0.6, "NaN"))),
+        ];
+        let source = DirectSource::new(backends, Duration::from_secs(5)).unwrap();
+        let z = source.zscores("s").await.unwrap();
+
+        let mem = z.site_stats[MEMUSED];
+        assert!(close(mem.mean, 0.4) && close(mem.stddev, (0.08_f64 / 3.0).sqrt()), "{mem:?}");
+        assert!(close(z.get("h3", MEMUSED).unwrap() * mem.stddev + mem.mean, 0.6), "{z:?}");
+        // h3's NaN is not a value: cpu is over h1 and h2 only, and has no spread.
+        assert_eq!(z.site_stats[CPU], SiteStat { mean: 0.5, stddev: 0.0 });
+        assert!(!z.site_stats.contains_key(METACACHE), "no host has it: {:?}", z.site_stats);
+        assert!(close(z.relative_spread()[MEMUSED], (0.08_f64 / 3.0).sqrt() / 0.4));
+        assert_eq!(z.relative_spread()[CPU], 0.0);
+    }
+
+    #[test]
+    fn site_stats_skip_missing_and_non_finite_values() {
+        let mut values: HashMap<String, HashMap<String, f64>> = HashMap::new();
+        for (host, score, v) in [("a", "m", 1.0), ("b", "m", 3.0), ("c", "m", f64::INFINITY), ("c", "k", f64::NAN)] {
+            values.entry(host.to_string()).or_default().insert(score.to_string(), v);
+        }
+        let stats = site_stats(&values);
+        assert_eq!(stats.len(), 1, "{stats:?}");
+        assert_eq!(stats["m"], SiteStat { mean: 2.0, stddev: 1.0 });
+        assert!(site_stats(&HashMap::new()).is_empty());
+    }
 
     #[tokio::test]
     async fn no_backend_answering_is_an_error() {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 pub use direct::{DirectSource, SIM_INPUTS};
 pub use prometheus::PrometheusSource;
-pub use zscore::zscores;
+pub use zscore::{mean_stddev, zscores};
 
 /// Score names, as in the `score` label.
 pub const MEMUSED: &str = "memused";
@@ -34,12 +34,33 @@ pub struct ZScores {
     /// host → how many samples back the scores (warm-up: compare with
     /// `HOST_LOAD_BALANCE_MIN_SAMPLES`).
     pub samples: HashMap<String, u64>,
+    /// score name → the site's mean and population standard deviation of the raw ratio the
+    /// z-scores came from. Absent when the source cannot tell (e.g. rules without the site series).
+    pub site_stats: HashMap<String, SiteStat>,
+}
+
+/// The site-wide statistics of one score's raw input (a 0..1 ratio per host).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SiteStat {
+    pub mean: f64,
+    pub stddev: f64,
 }
 
 impl ZScores {
     /// One host's score, if present.
     pub fn get(&self, host: &str, score: &str) -> Option<f64> {
         self.per_host.get(host).and_then(|s| s.get(score)).copied()
+    }
+
+    /// score name → coefficient of variation (stddev / mean) of its raw input over the site's
+    /// hosts: what one z-score unit is worth as a share of the site's mean load. Only scores
+    /// with a finite, positive mean and a finite stddev are listed.
+    pub fn relative_spread(&self) -> HashMap<String, f64> {
+        self.site_stats
+            .iter()
+            .filter(|(_, s)| s.mean.is_finite() && s.mean > 0.0 && s.stddev.is_finite() && s.stddev >= 0.0)
+            .map(|(name, s)| (name.clone(), s.stddev / s.mean))
+            .collect()
     }
 }
 

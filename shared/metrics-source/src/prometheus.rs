@@ -6,19 +6,26 @@
 //! ```text
 //! dovecot_cluster:host:zscore{site="S"}
 //! min by (host) (count_over_time(dovecot_cluster:host:zscore{site="S"}[12h]))
+//! dovecot_cluster:site:avg{site="S"}
+//! dovecot_cluster:site:stddev{site="S"}
 //! ```
 //!
 //! `min by (host)` counts the host's scarcest score, so a host is warm only once every score is.
+//! The last two give [`ZScores::site_stats`]; a score lacking either series (rules from before
+//! they existed) is left out, never read as 0.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::{Error, ZScores};
+use crate::{Error, SiteStat, ZScores};
 
 /// The recording rule's name (deploy/prometheus/rules.yml).
 pub const ZSCORE_METRIC: &str = "dovecot_cluster:host:zscore";
+/// The per-site mean and population stddev of each score's ratio, labelled `site`, `score`.
+pub const SITE_AVG_METRIC: &str = "dovecot_cluster:site:avg";
+pub const SITE_STDDEV_METRIC: &str = "dovecot_cluster:site:stddev";
 
 /// A Prometheus server holding the z-score recording rules.
 #[derive(Debug, Clone)]
@@ -71,11 +78,14 @@ impl PrometheusSource {
         self
     }
 
-    /// The site's z-scores and per-host sample counts.
+    /// The site's z-scores, per-host sample counts and per-score site statistics.
     pub async fn zscores(&self, site: &str) -> Result<ZScores, Error> {
-        let selector = format!("{ZSCORE_METRIC}{{site=\"{}\"}}", escape(site));
+        let site_label = format!("{{site=\"{}\"}}", escape(site));
+        let selector = format!("{ZSCORE_METRIC}{site_label}");
         let count = format!("min by (host) (count_over_time({selector}[{}s]))", self.warmup_window.as_secs().max(1));
-        let (scores, counts) = futures::try_join!(self.query(&selector), self.query(&count))?;
+        let (avg, stddev) = (format!("{SITE_AVG_METRIC}{site_label}"), format!("{SITE_STDDEV_METRIC}{site_label}"));
+        let (scores, counts, avgs, stddevs) =
+            futures::try_join!(self.query(&selector), self.query(&count), self.query(&avg), self.query(&stddev))?;
         let mut out = ZScores::default();
         for s in scores {
             let (Some(host), Some(score)) = (s.metric.get("host"), s.metric.get("score")) else { continue };
@@ -88,6 +98,34 @@ impl PrometheusSource {
             let Some(host) = s.metric.get("host") else { continue };
             let value = self.number(&s.value.1)?;
             out.samples.insert(host.clone(), if value.is_finite() && value > 0.0 { value as u64 } else { 0 });
+        }
+        out.site_stats = self.site_stats(avgs, stddevs)?;
+        Ok(out)
+    }
+
+    /// score → site statistics, for the scores that have both a finite avg and a finite stddev.
+    fn site_stats(
+        &self,
+        avgs: Vec<VectorSample>,
+        stddevs: Vec<VectorSample>,
+    ) -> Result<HashMap<String, SiteStat>, Error> {
+        let mut stddevs = self.per_score(stddevs)?;
+        let stats = self.per_score(avgs)?.into_iter().filter_map(|(score, mean)| {
+            let stddev = stddevs.remove(&score)?;
+            Some((score, SiteStat { mean, stddev }))
+        });
+        Ok(stats.collect())
+    }
+
+    /// score label → finite value; samples without a score or with a NaN/Inf value are dropped.
+    fn per_score(&self, samples: Vec<VectorSample>) -> Result<HashMap<String, f64>, Error> {
+        let mut out = HashMap::new();
+        for s in samples {
+            let Some(score) = s.metric.get("score") else { continue };
+            let value = self.number(&s.value.1)?;
+            if value.is_finite() {
+                out.insert(score.clone(), value);
+            }
         }
         Ok(out)
     }
@@ -146,6 +184,31 @@ mod tests {
         let data = answer.data.unwrap();
         assert_eq!(data.result[0].metric["host"], "h1");
         assert_eq!(data.result[0].value.1, "-1.5");
+    }
+
+    fn samples(rows: &[(&str, &str)]) -> Vec<VectorSample> {
+        rows.iter()
+            .map(|(score, value)| VectorSample {
+                metric: HashMap::from([
+                    ("site".to_string(), "s".to_string()),
+                    ("score".to_string(), score.to_string()),
+                ]),
+                value: (1700000000.0, value.to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn site_stats_need_both_series() {
+        let source = PrometheusSource::new("http://127.0.0.1:1", Duration::from_secs(1)).unwrap();
+        let avgs = samples(&[("memused", "0.4"), ("cpu", "0.5"), ("metacache", "0.2"), ("odd", "NaN")]);
+        let stddevs = samples(&[("memused", "0.1"), ("cpu", "0"), ("odd", "0.1"), ("extra", "0.3")]);
+        let stats = source.site_stats(avgs, stddevs).unwrap();
+        assert_eq!(stats.len(), 2, "{stats:?}");
+        assert_eq!(stats["memused"], SiteStat { mean: 0.4, stddev: 0.1 });
+        // No spread is a known 0, unlike a missing series.
+        assert_eq!(stats["cpu"], SiteStat { mean: 0.5, stddev: 0.0 });
+        assert!(source.site_stats(samples(&[("cpu", "x")]), vec![]).is_err(), "a non-number is a bad answer");
     }
 
     #[tokio::test]

@@ -23,7 +23,7 @@ pub fn zscores(values: &HashMap<String, HashMap<String, f64>>) -> HashMap<String
 
 /// Mean and population standard deviation, by Welford's method as Prometheus computes them:
 /// equal values give exactly their value and 0.
-fn mean_stddev(xs: impl Iterator<Item = f64>) -> (f64, f64) {
+pub fn mean_stddev(xs: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut n, mut mean, mut m2) = (0.0_f64, 0.0_f64, 0.0_f64);
     for x in xs {
         n += 1.0;

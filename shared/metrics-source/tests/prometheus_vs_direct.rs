@@ -2,13 +2,15 @@
 //! `prometheus` with the repo's deploy/prometheus/rules.yml, evaluating every second. The
 //! z-scores read through `PrometheusSource` must agree with `DirectSource`'s on the same sim:
 //! the loaded backend has the highest memused z-score in both, and every host's memused score
-//! has the same sign.
+//! has the same sign. The site statistics (`dovecot_cluster:site:avg`/`:stddev` against the
+//! in-process mean and stddev) must be there for every score in both and roughly agree; the two
+//! readings are taken at different moments of a noisy sim, so only roughly.
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use metrics_source::{DirectSource, MEMUSED, PrometheusSource, ZScores};
+use metrics_source::{CPU, DirectSource, MEMUSED, METACACHE, PrometheusSource, SiteStat, ZScores};
 use testkit::prometheus::{Prometheus, repo_rules_file};
 use testkit::{ChildGuard, TempGeoDb, binary_path, wait_until_async};
 
@@ -61,6 +63,12 @@ fn top(z: &ZScores, score: &str) -> String {
         .expect("some score")
 }
 
+/// Two readings of one site statistic, taken moments apart: within half the larger of them, or
+/// both near 0 (the ratios are 0..1, so 0.05 is small).
+fn roughly(a: f64, b: f64) -> bool {
+    a.is_finite() && b.is_finite() && (a - b).abs() <= 0.05_f64.max(0.5 * a.abs().max(b.abs()))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_rules_agree_with_direct_scrape() {
     let db = TempGeoDb::new().await;
@@ -71,7 +79,7 @@ async fn prometheus_rules_agree_with_direct_scrape() {
     let source = PrometheusSource::new(&prometheus.url, Duration::from_secs(5)).unwrap();
     let from_prometheus = wait_until_async("z-scores for all 3 hosts in Prometheus", TIMEOUT, || async {
         let z = source.zscores(&sim.site).await.ok()?;
-        let complete = z.per_host.len() == 3 && z.per_host.values().all(|s| s.len() == 3);
+        let complete = z.per_host.len() == 3 && z.per_host.values().all(|s| s.len() == 3) && z.site_stats.len() == 3;
         (complete && z.samples.values().all(|n| *n >= 2)).then_some(z)
     })
     .await;
@@ -87,6 +95,17 @@ async fn prometheus_rules_agree_with_direct_scrape() {
         assert_eq!(from_direct.samples[host], 1);
     }
     assert!(from_prometheus.get(LOADED, MEMUSED).unwrap() > 1.0);
+
+    for score in [MEMUSED, CPU, METACACHE] {
+        let p: SiteStat = from_prometheus.site_stats[score];
+        let d: SiteStat = *from_direct.site_stats.get(score).unwrap_or_else(|| panic!("direct {score}"));
+        assert!(roughly(p.mean, d.mean) && roughly(p.stddev, d.stddev), "{score}: prometheus {p:?}, direct {d:?}");
+        assert!(p.mean > 0.0 && p.stddev >= 0.0 && d.mean > 0.0 && d.stddev >= 0.0, "{score}: {p:?} {d:?}");
+    }
+    for (what, z) in [("prometheus", &from_prometheus), ("direct", &from_direct)] {
+        let spread = z.relative_spread();
+        assert!(spread[MEMUSED] > 0.05, "{what}: the loaded site's memused spread is {spread:?}");
+    }
 
     // Prometheus' answer to a broken query is a typed bad answer.
     let err = source.query_vector("sum(").await.unwrap_err();

@@ -19,6 +19,7 @@ struct Site {
     samples: HashMap<BackendId, u64>,
     groups: Vec<UserGroup>,
     now: DateTime<Utc>,
+    relative_spread: HashMap<String, f64>,
 }
 
 fn site(n: usize) -> Site {
@@ -31,6 +32,7 @@ fn site(n: usize) -> Site {
         samples: HashMap::with_capacity(n),
         groups: Vec::with_capacity(n * 100),
         now,
+        relative_spread: ["cpu", "memused", "metacache"].iter().map(|m| ((*m).to_owned(), 0.2)).collect(),
     };
     for i in 0..n {
         let b = BalanceBackend {
@@ -75,6 +77,7 @@ fn decide(s: &Site) -> (usize, bool) {
         groups: &s.groups,
         now: s.now,
         recent_moves: &[],
+        relative_spread: &s.relative_spread,
     };
     let decision = balance::decide(&input, &BalanceSettings::default());
     (verdict.reasons().len(), matches!(decision, balance::BalanceDecision::Move { .. }))

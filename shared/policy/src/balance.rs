@@ -7,6 +7,14 @@
 //! backend that is not online, reachable and with load factor > 0, never exceed the moves-per-hour
 //! budget, and never make a move its own model predicts would not shrink the gap (that move would
 //! be undone by the next run: thrashing).
+//!
+//! Z-scores carry no scale: they are divided by the site's own spread, so a 60 % and a 5 %
+//! imbalance give the same best–worst gap once there are more than a handful of hosts. When the
+//! source also gives each metric's relative spread (stddev / mean of its raw input), a z-score
+//! becomes a share of the site's mean load (`z · stddev / mean`), and the decision ranks, gates
+//! and predicts in those units: it moves only while the most and least loaded backends differ by
+//! more than `min_relative_gap` of the mean, and only a group smaller than that difference (a
+//! larger one would overshoot and be moved back).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -45,6 +53,9 @@ pub struct BalanceSettings {
     /// How far (in z per metric) a backend whose load factor is double the site's mean is expected
     /// to sit above the mean; see [`adjusted_scores`].
     pub load_factor_weight: f64,
+    /// `HOST_LOAD_BALANCE_MIN_RELATIVE_GAP`: with relative spreads known, no move while the most and
+    /// least loaded backends differ by at most this share of the site's mean load.
+    pub min_relative_gap: f64,
 }
 
 impl Default for BalanceSettings {
@@ -56,6 +67,7 @@ impl Default for BalanceSettings {
             max_moves_per_hour: 1,
             combine: Combine::SignedSum,
             load_factor_weight: 1.0,
+            min_relative_gap: 0.05,
         }
     }
 }
@@ -88,6 +100,9 @@ pub struct BalanceInput<'a> {
     pub now: DateTime<Utc>,
     /// When recent group moves of this site started (older ones are ignored).
     pub recent_moves: &'a [DateTime<Utc>],
+    /// Metric → stddev / mean of its raw input over the site's hosts. When every metric has one,
+    /// the decision works in shares of the site's mean load; otherwise in z-scores alone.
+    pub relative_spread: &'a HashMap<String, f64>,
 }
 
 /// The balancing decision.
@@ -102,6 +117,13 @@ pub enum BalanceDecision {
         gap: f64,
         /// The same gap after the move, by the one-group model of [`predict_gap_after`].
         predicted_gap_after: f64,
+        /// The load difference between `from` and `to` as a share of the site's mean (load factors
+        /// accounted for), when relative spreads are known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        relative_gap: Option<f64>,
+        /// The same after the move, by [`predict_relative_gap_after`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        predicted_relative_gap_after: Option<f64>,
         reasons: Vec<Reason>,
     },
     NoMove {
@@ -196,6 +218,53 @@ pub fn predict_gap_after(gap: f64, groups_on_from: usize) -> f64 {
     (gap - 2.0 * share).abs()
 }
 
+/// Each host's load as a signed share of the site's mean, `mean over metrics of z · spread`, for
+/// hosts reporting every metric in `metrics`; `None` unless every metric has a finite relative
+/// spread (then the z-scores cannot be put in units and the caller falls back to them).
+pub fn relative_scores(
+    zscores: &HashMap<BackendId, HashMap<String, f64>>,
+    metrics: &[&str],
+    relative_spread: &HashMap<String, f64>,
+) -> Option<HashMap<BackendId, f64>> {
+    let weights: Vec<f64> = metrics
+        .iter()
+        .map(|m| relative_spread.get(*m).copied().filter(|w| w.is_finite() && *w >= 0.0))
+        .collect::<Option<_>>()?;
+    if metrics.is_empty() {
+        return None;
+    }
+    let mut out = HashMap::with_capacity(zscores.len());
+    'hosts: for (host, values) in zscores {
+        let mut sum = 0.0;
+        for (m, w) in metrics.iter().zip(&weights) {
+            match values.get(*m) {
+                Some(z) if z.is_finite() => sum += z * w,
+                _ => continue 'hosts,
+            }
+        }
+        out.insert(*host, sum / metrics.len() as f64);
+    }
+    Some(out)
+}
+
+/// The relative gap after moving one of `groups_on_from` groups off a source whose load is
+/// `1 + from_share` times the site mean: a group carries `(1 + from_share) / groups` of the mean,
+/// taken from one side and added to the other.
+pub fn predict_relative_gap_after(gap: f64, from_share: f64, groups_on_from: usize) -> f64 {
+    let group = (1.0 + from_share).max(0.0) / groups_on_from.max(1) as f64;
+    (gap - 2.0 * group).abs()
+}
+
+/// Balancedness from relative scores: `100 · (1 − mean |share|)`, 100 when every host carries
+/// its target and 0 when hosts are off by the whole mean on average.
+pub fn relative_balancedness(shares: &HashMap<BackendId, f64>) -> f64 {
+    if shares.is_empty() {
+        return 100.0;
+    }
+    let mean_abs = shares.values().map(|s| s.abs()).sum::<f64>() / shares.len() as f64;
+    100.0 * (1.0 - mean_abs.min(1.0))
+}
+
 /// Balancedness of a set of scores: `100 / (1 + σ)` with σ the population standard deviation.
 /// 100 means every host has the same score; 50 means one standard deviation of spread. It never
 /// goes below 0 and an empty or single-host set is 100 (nothing to balance).
@@ -249,15 +318,27 @@ pub fn decide(input: &BalanceInput<'_>, settings: &BalanceSettings) -> BalanceDe
     if unknown > 0 {
         reasons.push(Reason::info("scores_unknown", format!("{unknown} backends miss metrics and are not ranked")));
     }
-    scores.retain(|id, _| input.samples.get(id).copied().unwrap_or(0) >= settings.min_samples);
+    let warm = |id: &BackendId| input.samples.get(id).copied().unwrap_or(0) >= settings.min_samples;
+    scores.retain(|id, _| warm(id));
     let adjusted = adjusted_scores(&scores, input.backends, metrics.len(), settings.load_factor_weight);
+    // In shares of the site mean when the source gave the spreads: ranking, gate and prediction
+    // then measure load, not the site's own noise.
+    let shares = relative_scores(input.zscores, &metrics, input.relative_spread).map(|mut raw| {
+        raw.retain(|id, _| scores.contains_key(id));
+        let adjusted = adjusted_scores(&raw, input.backends, 1, settings.load_factor_weight);
+        (raw, adjusted)
+    });
+    if shares.is_none() && !metrics.is_empty() {
+        reasons.push(Reason::info("relative_spread_unknown", "no relative spread per metric: z-scores only"));
+    }
+    let ranking = shares.as_ref().map_or(&adjusted, |(_, adjusted)| adjusted);
 
     // Sources must answer doveadm: the source backend finishes the move.
     let by_id: HashMap<BackendId, &BalanceBackend> = input.backends.iter().map(|b| (b.id, b)).collect();
     let order = |a: &(BackendId, f64), b: &(BackendId, f64)| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(&a.0));
     let mut worst: Option<(BackendId, f64)> = None;
     let mut best: Option<(BackendId, f64)> = None;
-    for (id, score) in &adjusted {
+    for (id, score) in ranking {
         let Some(b) = by_id.get(id) else { continue };
         let entry = (*id, *score);
         if b.reachable && b.status != BackendStatus::Offline && worst.is_none_or(|w| order(&entry, &w).is_gt()) {
@@ -267,16 +348,25 @@ pub fn decide(input: &BalanceInput<'_>, settings: &BalanceSettings) -> BalanceDe
             best = Some(entry);
         }
     }
-    let (Some((from, from_score)), Some((to, to_score))) = (worst, best) else {
+    let (Some((from, _)), Some((to, _))) = (worst, best) else {
         return no_move(reasons, "not_enough_hosts", "no warmed-up source and destination with known scores".into());
     };
     if from == to {
         return no_move(reasons, "not_enough_hosts", "the most loaded backend is also the only destination".into());
     }
-    let gap = from_score - to_score;
+    let above = |gap: f64, threshold: f64| gap.partial_cmp(&threshold.max(0.0)) == Some(std::cmp::Ordering::Greater);
+    let gap = adjusted.get(&from).copied().unwrap_or(0.0) - adjusted.get(&to).copied().unwrap_or(0.0);
     let threshold = settings.score_delta_threshold_ratio * metrics.len() as f64;
-    if gap.partial_cmp(&threshold.max(0.0)) != Some(std::cmp::Ordering::Greater) {
-        return no_move(reasons, "balanced", format!("gap {gap:.3} is within the threshold {threshold:.3}"));
+    if !above(gap, threshold) {
+        return no_move(reasons, "balanced", format!("z gap {gap:.3} is within the threshold {threshold:.3}"));
+    }
+    let relative_gap =
+        shares.as_ref().map(|(_, a)| a.get(&from).copied().unwrap_or(0.0) - a.get(&to).copied().unwrap_or(0.0));
+    if let Some(rel) = relative_gap
+        && !above(rel, settings.min_relative_gap)
+    {
+        let (pct, min) = (rel * 100.0, settings.min_relative_gap * 100.0);
+        return no_move(reasons, "balanced", format!("load differs by {pct:.1} % of the mean, within {min:.1} %"));
     }
 
     let on_source: Vec<&UserGroup> = input.groups.iter().filter(|g| g.backend_id == from).collect();
@@ -295,7 +385,24 @@ pub fn decide(input: &BalanceInput<'_>, settings: &BalanceSettings) -> BalanceDe
         );
     };
     let predicted_gap_after = predict_gap_after(gap, on_source.len());
-    if predicted_gap_after >= gap {
+    let predicted_relative_gap_after = shares.as_ref().zip(relative_gap).map(|((raw, _), rel)| {
+        predict_relative_gap_after(rel, raw.get(&from).copied().unwrap_or(0.0), on_source.len())
+    });
+    if let (Some(rel), Some(after)) = (relative_gap, predicted_relative_gap_after)
+        && after >= rel
+    {
+        return no_move(
+            reasons,
+            "move_would_not_help",
+            format!(
+                "a group of {} is about {:.1} % of the mean: moving it would not shrink a {:.1} % difference",
+                on_source.len(),
+                (rel + after) / 2.0 * 100.0,
+                rel * 100.0
+            ),
+        );
+    }
+    if relative_gap.is_none() && predicted_gap_after >= gap {
         return no_move(
             reasons,
             "move_would_not_help",
@@ -306,7 +413,16 @@ pub fn decide(input: &BalanceInput<'_>, settings: &BalanceSettings) -> BalanceDe
         "imbalance",
         format!("gap {gap:.3} > threshold {threshold:.3}: move {} from {from} to {to}", group.name),
     ));
-    BalanceDecision::Move { group: group.name.clone(), from, to, gap, predicted_gap_after, reasons }
+    BalanceDecision::Move {
+        group: group.name.clone(),
+        from,
+        to,
+        gap,
+        predicted_gap_after,
+        relative_gap,
+        predicted_relative_gap_after,
+        reasons,
+    }
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ fn moves_one_group_from_worst_to_best() {
         groups: &groups,
         now: now(),
         recent_moves: &[],
+        relative_spread: &HashMap::new(),
     };
     let d = decide(&input, &BalanceSettings::default());
     let BalanceDecision::Move { group, from, to, gap, predicted_gap_after, .. } = d else { panic!("{d:?}") };
@@ -73,6 +74,7 @@ fn a_missing_metric_never_makes_a_host_the_destination() {
         groups: &groups,
         now: now(),
         recent_moves: &[],
+        relative_spread: &HashMap::new(),
     };
     let BalanceDecision::Move { to, .. } = decide(&input, &BalanceSettings::default()) else { panic!("no move") };
     assert_eq!(to, b.id);
@@ -92,6 +94,7 @@ fn load_factor_zero_is_only_a_source_and_half_load_factor_looks_loaded() {
         groups: &groups,
         now: now(),
         recent_moves: &[],
+        relative_spread: &HashMap::new(),
     };
     let settings = BalanceSettings { score_delta_threshold_ratio: 0.5, ..Default::default() };
     let BalanceDecision::Move { from, to, .. } = decide(&input, &settings) else { panic!("no move") };
@@ -119,6 +122,7 @@ fn limits_block_moves() {
         groups: &groups,
         now: now(),
         recent_moves: &recent,
+        relative_spread: &HashMap::new(),
     };
     let d = decide(&input, &BalanceSettings::default());
     assert!(crate::reason::has_code(d.reasons(), "move_budget_spent"));
@@ -155,6 +159,91 @@ fn euclidean_keeps_the_sign() {
         [(a, [("x".to_owned(), -3.0), ("y".to_owned(), -4.0)].into())].into();
     let s = combined_scores(&zs, &["x", "y"], Combine::Euclidean);
     assert!((s[&a] + 5.0).abs() < 1e-9);
+}
+
+/// `n` hosts of 30 groups each with the same z-score shape (one hot, one cold, the rest even).
+type ZScoreMap = HashMap<BackendId, HashMap<String, f64>>;
+
+fn shaped(n: usize) -> (Vec<BalanceBackend>, ZScoreMap, Vec<UserGroup>) {
+    let backends: Vec<BalanceBackend> = (0..n).map(|_| backend(100)).collect();
+    let mut zs = HashMap::new();
+    for (i, b) in backends.iter().enumerate() {
+        let z = match i {
+            0 => 3.0,
+            1 => -3.0,
+            _ => 0.0,
+        };
+        zs.insert(b.id, [("cpu".to_owned(), z), ("mem".to_owned(), z)].into());
+    }
+    let groups = backends.iter().enumerate().flat_map(|(i, b)| groups_on(b, 30, &format!("h{i}g"))).collect();
+    (backends, zs, groups)
+}
+
+#[test]
+fn the_same_z_scores_move_only_when_the_load_really_differs() {
+    let settings = BalanceSettings { min_samples: 0, ..Default::default() };
+    let (backends, zs, groups) = shaped(20);
+    let samples = warm(&backends);
+    let decide_at = |spread: f64| {
+        let relative_spread: HashMap<String, f64> = [("cpu".to_owned(), spread), ("mem".to_owned(), spread)].into();
+        let input = BalanceInput {
+            zscores: &zs,
+            samples: &samples,
+            backends: &backends,
+            groups: &groups,
+            now: now(),
+            recent_moves: &[],
+            relative_spread: &relative_spread,
+        };
+        decide(&input, &settings)
+    };
+    // z gap 12 either way; at 0.5 % spread the hosts differ by 3 % of the mean: balanced.
+    let d = decide_at(0.005);
+    assert!(crate::reason::has_code(d.reasons(), "balanced"), "{d:?}");
+    // At 5 % spread they differ by 30 %: one group (about 1/30 of a host) moves.
+    let BalanceDecision::Move { from, to, relative_gap, predicted_relative_gap_after, .. } = decide_at(0.05) else {
+        panic!("no move")
+    };
+    assert_eq!((from, to), (backends[0].id, backends[1].id));
+    let (rel, after) = (relative_gap.unwrap(), predicted_relative_gap_after.unwrap());
+    assert!((rel - 0.30).abs() < 1e-9, "{rel}");
+    assert!((after - (0.30 - 2.0 * 1.15 / 30.0)).abs() < 1e-9, "{after}");
+}
+
+#[test]
+fn a_group_bigger_than_the_difference_stays() {
+    let settings = BalanceSettings { min_samples: 0, ..Default::default() };
+    let (backends, zs, all) = shaped(3);
+    // Two groups on the hot host: each is about half its load, far more than a 6 % difference.
+    let groups: Vec<UserGroup> =
+        all.into_iter().filter(|g| g.backend_id != backends[0].id).chain(groups_on(&backends[0], 2, "big")).collect();
+    let samples = warm(&backends);
+    let relative_spread: HashMap<String, f64> = [("cpu".to_owned(), 0.01), ("mem".to_owned(), 0.01)].into();
+    let input = BalanceInput {
+        zscores: &zs,
+        samples: &samples,
+        backends: &backends,
+        groups: &groups,
+        now: now(),
+        recent_moves: &[],
+        relative_spread: &relative_spread,
+    };
+    let d = decide(&input, &settings);
+    assert!(crate::reason::has_code(d.reasons(), "move_would_not_help"), "{d:?}");
+    // Without spreads the same reading falls back to z-scores, says so, and its cruder model moves.
+    let input = BalanceInput { relative_spread: &HashMap::new(), ..input };
+    let d = decide(&input, &settings);
+    assert!(crate::reason::has_code(d.reasons(), "relative_spread_unknown"), "{d:?}");
+    assert!(matches!(d, BalanceDecision::Move { relative_gap: None, .. }), "{d:?}");
+}
+
+#[test]
+fn relative_balancedness_reads_as_the_mean_distance_from_target() {
+    let (a, b) = (BackendId::random(), BackendId::random());
+    assert_eq!(relative_balancedness(&HashMap::new()), 100.0);
+    assert_eq!(relative_balancedness(&[(a, 0.0), (b, 0.0)].into()), 100.0);
+    assert!((relative_balancedness(&[(a, 0.1), (b, -0.1)].into()) - 90.0).abs() < 1e-9);
+    assert_eq!(relative_balancedness(&[(a, 3.0), (b, -3.0)].into()), 0.0);
 }
 
 #[derive(Debug, Clone)]
@@ -197,7 +286,10 @@ proptest! {
         recent in proptest::collection::vec(0i64..240, 0..2),
         per_hour in prop_oneof![1 => Just(0u32), 4 => 1u32..3],
         combine in prop_oneof![Just(Combine::SignedSum), Just(Combine::Euclidean)],
+        spreads in proptest::option::of(proptest::collection::vec(0.0f64..0.5, 2)),
     ) {
+        let relative_spread: HashMap<String, f64> =
+            spreads.iter().flatten().enumerate().map(|(k, v)| (format!("m{k}"), *v)).collect();
         let settings = BalanceSettings { max_moves_per_hour: per_hour, combine, score_delta_threshold_ratio: 0.3, ..Default::default() };
         let site = domain::SiteId::random();
         let mut backends = Vec::new();
@@ -221,8 +313,8 @@ proptest! {
             backends.push(b);
         }
         let recent: Vec<DateTime<Utc>> = recent.iter().map(|m| now() - Duration::minutes(*m)).collect();
-        let input = BalanceInput { zscores: &zs, samples: &samples, backends: &backends, groups: &groups, now: now(), recent_moves: &recent };
-        if let BalanceDecision::Move { group, from, to, gap, predicted_gap_after, .. } = decide(&input, &settings) {
+        let input = BalanceInput { zscores: &zs, samples: &samples, backends: &backends, groups: &groups, now: now(), recent_moves: &recent, relative_spread: &relative_spread };
+        if let BalanceDecision::Move { group, from, to, gap, predicted_gap_after, relative_gap, predicted_relative_gap_after, .. } = decide(&input, &settings) {
             let g = groups.iter().find(|g| g.name == group).unwrap();
             prop_assert_eq!(g.backend_id, from);
             prop_assert!(!g.sticky_backend && !g.is_moving());
@@ -235,7 +327,16 @@ proptest! {
                 prop_assert!(names.iter().all(|n| zs[&id].contains_key(*n)));
                 prop_assert!(samples[&id] >= settings.min_samples);
             }
-            prop_assert!(gap > 0.0 && predicted_gap_after < gap);
+            prop_assert!(gap > 0.0);
+            match (relative_gap, predicted_relative_gap_after) {
+                // In units: beyond the minimum, and the group is smaller than the difference.
+                (Some(rel), Some(after)) => {
+                    prop_assert!(spreads.is_some());
+                    prop_assert!(rel > settings.min_relative_gap && after < rel);
+                }
+                (None, None) => prop_assert!(predicted_gap_after < gap),
+                other => prop_assert!(false, "half a relative reading: {:?}", other),
+            }
             let last_hour = recent.iter().filter(|t| **t > now() - Duration::hours(1)).count();
             prop_assert!(last_hour < per_hour as usize);
             // From worse to better by the same scores the decision used.

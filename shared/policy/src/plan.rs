@@ -51,14 +51,25 @@ impl Plan {
         }
     }
 
-    /// Load balancing; the scores are the best–worst gap before and predicted after.
+    /// Load balancing; the scores are the best–worst gap before and predicted after: as a share
+    /// of the site's mean load when the decision had relative spreads, else in z-scores.
     pub fn from_balance(site: SiteId, created_at: DateTime<Utc>, decision: &BalanceDecision) -> Self {
         let mut plan = Self::new(Feature::LoadBalancing, site, created_at);
         plan.reasons = decision.reasons().to_vec();
-        if let BalanceDecision::Move { group, from, to, gap, predicted_gap_after, .. } = decision {
+        if let BalanceDecision::Move {
+            group,
+            from,
+            to,
+            gap,
+            predicted_gap_after,
+            relative_gap,
+            predicted_relative_gap_after,
+            ..
+        } = decision
+        {
             plan.moves.push(PlannedMove::Group { group: Some(group.clone()), from: *from, to: Some(*to) });
-            plan.score_before = Some(*gap);
-            plan.score_after_predicted = Some(*predicted_gap_after);
+            plan.score_before = Some(relative_gap.unwrap_or(*gap));
+            plan.score_after_predicted = Some(predicted_relative_gap_after.unwrap_or(*predicted_gap_after));
         }
         plan
     }
@@ -103,6 +114,8 @@ mod tests {
             to: b,
             gap: 4.0,
             predicted_gap_after: 3.5,
+            relative_gap: None,
+            predicted_relative_gap_after: None,
             reasons: vec![Reason::info("imbalance", "x")],
         };
         let plan = Plan::from_balance(site, DateTime::UNIX_EPOCH, &decision);

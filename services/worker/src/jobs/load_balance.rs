@@ -58,8 +58,10 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         min_samples: ctx.balance.min_samples,
         residency: chrono::Duration::from_std(ctx.balance.residency).unwrap_or(chrono::Duration::MAX),
         max_moves_per_hour: ctx.balance.max_moves_per_hour,
+        min_relative_gap: ctx.balance.min_relative_gap,
         ..BalanceSettings::default()
     };
+    let relative_spread = reading.relative_spread();
     let published = publish(ctx, &site, &reading, &zscores, &backends, &settings).await?;
 
     let reachability = ctx.reachability().await?;
@@ -83,6 +85,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         groups: &groups,
         now,
         recent_moves: &recent_moves,
+        relative_spread: &relative_spread,
     };
     let decision = balance::decide(&input, &settings);
     let codes: Vec<&str> = decision.reasons().iter().map(|r| r.code.as_str()).collect();
@@ -168,7 +171,16 @@ async fn publish(
     let names = balance::metric_names(zscores);
     let combined = balance::combined_scores(zscores, &names, settings.combine);
     let spread = balance::metric_spread(zscores);
-    let balancedness = balance::balancedness(&combined);
+    // In units of load when the source gives the spreads; z-scores alone read the same at any scale.
+    let balancedness = match balance::relative_scores(zscores, &names, &reading.relative_spread()) {
+        Some(shares) => balance::relative_balancedness(&balance::adjusted_scores(
+            &shares,
+            &policy_backends(backends),
+            1,
+            settings.load_factor_weight,
+        )),
+        None => balance::balancedness(&combined),
+    };
     metrics::site_balance(site.name.as_str(), balancedness, &spread);
     let state = BalanceState {
         site_id: site.id.0,
@@ -187,6 +199,15 @@ async fn publish(
     };
     ctx.queue.put_balance_state(&state).await.map_err(|e| queue_error("store the balance reading", e))?;
     Ok(state)
+}
+
+/// The backends as the policy's load-factor adjustment sees them (status and reachability do not
+/// enter it).
+fn policy_backends(backends: &[Backend]) -> Vec<BalanceBackend> {
+    backends
+        .iter()
+        .map(|b| BalanceBackend { id: b.id, status: b.status, load_factor: b.load_factor, reachable: true })
+        .collect()
 }
 
 /// Every group of the site, page by page.
