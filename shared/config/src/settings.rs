@@ -372,7 +372,7 @@ pub static HOST_LOAD_BALANCE_MIN_RELATIVE_GAP: Setting<f64> = Setting::new(
     "When the metrics source gives each metric's spread (the site series of deploy/prometheus/rules.yml, or a direct scrape), load balancing also needs the most and least loaded backends to differ by more than this share of the site's mean load, and moves only a group smaller than that difference (0 to 1).",
     |s| parse::float(s, 0.0, 1.0),
 )
-.default("0.05")
+.default("0.10")
 .services(&[Worker]);
 pub static HOST_LOAD_BALANCE_MIN_SAMPLES: Setting<u64> = Setting::new(
     "HOST_LOAD_BALANCE_MIN_SAMPLES",

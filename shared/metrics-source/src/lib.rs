@@ -25,6 +25,9 @@ pub const MEMUSED: &str = "memused";
 pub const CPU: &str = "cpu";
 pub const METACACHE: &str = "metacache";
 
+/// A site mean below this (1 % of a resource) counts as idle for [`ZScores::relative_spread`].
+pub const IDLE_RATIO: f64 = 0.01;
+
 /// One reading of a site's z-scores.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ZScores {
@@ -54,12 +57,14 @@ impl ZScores {
 
     /// score name → coefficient of variation (stddev / mean) of its raw input over the site's
     /// hosts: what one z-score unit is worth as a share of the site's mean load. Only scores
-    /// with a finite, positive mean and a finite stddev are listed.
+    /// with a finite mean and a finite stddev are listed. A resource the site barely uses (mean
+    /// below [`IDLE_RATIO`]) gets 0: its noise would otherwise read as a huge relative spread,
+    /// and an idle resource has no load to balance.
     pub fn relative_spread(&self) -> HashMap<String, f64> {
         self.site_stats
             .iter()
-            .filter(|(_, s)| s.mean.is_finite() && s.mean > 0.0 && s.stddev.is_finite() && s.stddev >= 0.0)
-            .map(|(name, s)| (name.clone(), s.stddev / s.mean))
+            .filter(|(_, s)| s.mean.is_finite() && s.mean >= 0.0 && s.stddev.is_finite() && s.stddev >= 0.0)
+            .map(|(name, s)| (name.clone(), if s.mean < IDLE_RATIO { 0.0 } else { s.stddev / s.mean }))
             .collect()
     }
 }
@@ -97,5 +102,28 @@ impl MetricsSource {
             Self::Prometheus(p) => p.zscores(site).await,
             Self::Direct(d) => d.zscores(site).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_spread_is_stddev_over_mean_and_zero_for_an_idle_resource() {
+        let stat = |mean, stddev| SiteStat { mean, stddev };
+        let reading = ZScores {
+            site_stats: [
+                ("memused".to_owned(), stat(0.5, 0.05)),
+                ("metacache".to_owned(), stat(0.001, 0.002)),
+                ("cpu".to_owned(), stat(f64::NAN, 0.1)),
+            ]
+            .into(),
+            ..ZScores::default()
+        };
+        let spread = reading.relative_spread();
+        assert!((spread["memused"] - 0.1).abs() < 1e-12);
+        assert_eq!(spread["metacache"], 0.0);
+        assert!(!spread.contains_key("cpu"), "no mean, no spread: {spread:?}");
     }
 }

@@ -67,7 +67,7 @@ impl Default for BalanceSettings {
             max_moves_per_hour: 1,
             combine: Combine::SignedSum,
             load_factor_weight: 1.0,
-            min_relative_gap: 0.05,
+            min_relative_gap: 0.10,
         }
     }
 }

@@ -23,7 +23,9 @@ pub const MAX_BALANCE_MOVES: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BalanceState {
     pub site_id: Uuid,
-    /// `100 / (1 + σ)` of the combined scores: 100 is perfectly even.
+    /// 100 is perfectly even: from each host's share of the site mean when the source gives the
+    /// metrics' spreads (`policy::balance::relative_balancedness`), else `100 / (1 + σ)` of the
+    /// combined z-scores.
     pub balancedness: f64,
     /// metric → population standard deviation of its z-scores over the hosts.
     pub spread: BTreeMap<String, f64>,
