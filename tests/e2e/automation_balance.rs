@@ -28,6 +28,8 @@ async fn balancing_moves_groups_off_a_hot_backend_without_moving_any_back() {
         ("HOST_LOAD_BALANCE_MIN_SAMPLES", "2"),
         ("HOST_LOAD_BALANCE_RESIDENCY_SECS", "0"),
         ("HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR", "1000"),
+        // Runs come every second or two here: smooth over a few of them, not two minutes.
+        ("HOST_LOAD_BALANCE_SMOOTHING_SECS", "3"),
     ];
     let cluster = Cluster::start("balance", SIM, &env).await;
     cluster.set_faults(HEAVY, json!({"load_multiplier": 3.0})).await;
@@ -101,6 +103,8 @@ async fn balancing_moves_groups_off_a_hot_backend_without_moving_any_back() {
     assert!(state.balancedness > 0.0 && state.balancedness <= 100.0, "{state:?}");
     assert_eq!(state.scores.len(), 4, "{state:?}");
     assert!(state.spread.contains_key("memused"), "{state:?}");
+    let smoothed = cluster.site.queue.balance_smoothing(cluster.site_id.0).await.unwrap();
+    assert_eq!(smoothed.figures.len(), 4, "smoothed figures of every backend are kept: {smoothed:?}");
 }
 
 /// Enqueues `load_balance` and returns its result once it succeeded.

@@ -244,6 +244,7 @@ fn balance_config(r: &mut Resolver<'_>) -> Option<BalanceConfig> {
     let prometheus_url = r.get(&PROMETHEUS_URL);
     let ratio = r.get(&HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO);
     let min_relative_gap = r.get(&HOST_LOAD_BALANCE_MIN_RELATIVE_GAP);
+    let smoothing_secs = r.get(&HOST_LOAD_BALANCE_SMOOTHING_SECS);
     let min_samples = r.get(&HOST_LOAD_BALANCE_MIN_SAMPLES);
     let residency_secs = r.get(&HOST_LOAD_BALANCE_RESIDENCY_SECS);
     let max_moves = r.get(&HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR);
@@ -254,6 +255,7 @@ fn balance_config(r: &mut Resolver<'_>) -> Option<BalanceConfig> {
         prometheus_url,
         score_delta_threshold_ratio: ratio?,
         min_relative_gap: min_relative_gap?,
+        smoothing: Duration::from_secs(smoothing_secs?),
         min_samples: min_samples?,
         residency: Duration::from_secs(residency_secs?),
         max_moves_per_hour: max_moves?,

@@ -157,6 +157,8 @@ pub struct BalanceConfig {
     pub score_delta_threshold_ratio: f64,
     /// `HOST_LOAD_BALANCE_MIN_RELATIVE_GAP`.
     pub min_relative_gap: f64,
+    /// `HOST_LOAD_BALANCE_SMOOTHING_SECS`: time constant of the smoothed figures (0: none).
+    pub smoothing: Duration,
     /// `HOST_LOAD_BALANCE_MIN_SAMPLES`.
     pub min_samples: u64,
     /// `HOST_LOAD_BALANCE_RESIDENCY_SECS`.

@@ -374,6 +374,14 @@ pub static HOST_LOAD_BALANCE_MIN_RELATIVE_GAP: Setting<f64> = Setting::new(
 )
 .default("0.10")
 .services(&[Worker]);
+pub static HOST_LOAD_BALANCE_SMOOTHING_SECS: Setting<u64> = Setting::new(
+    "HOST_LOAD_BALANCE_SMOOTHING_SECS",
+    "Load balancing decides on each host's figures smoothed over about this many seconds (an exponentially weighted mean kept in Redis; its own moves are applied to it at once); 0 decides on single readings (0 to 86400).",
+    |s| parse::integer(s, 0, 86_400),
+)
+.default("120")
+.kind(Kind::Integer)
+.services(&[Worker]);
 pub static HOST_LOAD_BALANCE_MIN_SAMPLES: Setting<u64> = Setting::new(
     "HOST_LOAD_BALANCE_MIN_SAMPLES",
     "A backend with fewer load samples is still warming up and not balanced: Prometheus samples over 12 h, or, without PROMETHEUS_URL, successful scrapes by the worker (0 to 1000000).",
@@ -629,6 +637,7 @@ pub static ALL: &[&Def] = &[
     &PROMETHEUS_URL.def,
     &HOST_LOAD_BALANCE_SCORE_DELTA_THRESHOLD_RATIO.def,
     &HOST_LOAD_BALANCE_MIN_RELATIVE_GAP.def,
+    &HOST_LOAD_BALANCE_SMOOTHING_SECS.def,
     &HOST_LOAD_BALANCE_MIN_SAMPLES.def,
     &HOST_LOAD_BALANCE_RESIDENCY_SECS.def,
     &HOST_LOAD_BALANCE_MAX_MOVES_PER_HOUR.def,

@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::{CPU, Error, MEMUSED, METACACHE, SiteStat, ZScores, mean_stddev, text, zscores};
+use crate::zscore::site_stats;
+use crate::{CPU, Error, MEMUSED, METACACHE, ZScores, text, zscores};
 
 /// score → metric name for cluster-sim backends.
 pub const SIM_INPUTS: &[(&str, &str)] = &[
@@ -110,30 +111,13 @@ impl DirectSource {
     }
 }
 
-/// score → mean and population stddev over the hosts with a finite value for it: the scale
-/// [`zscores`] divides away, computed over the same hosts.
-fn site_stats(values: &HashMap<String, HashMap<String, f64>>) -> HashMap<String, SiteStat> {
-    let mut by_score: HashMap<&String, Vec<f64>> = HashMap::new();
-    for (score, v) in values.values().flatten() {
-        if v.is_finite() {
-            by_score.entry(score).or_default().push(*v);
-        }
-    }
-    by_score
-        .into_iter()
-        .map(|(score, xs)| {
-            let (mean, stddev) = mean_stddev(xs.into_iter());
-            (score.clone(), SiteStat { mean, stddev })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
 
     use super::*;
+    use crate::SiteStat;
 
     /// A backend whose `/metrics` always answers `page` (HTTP/1.1, one request per connection).
     fn serve(page: String) -> String {

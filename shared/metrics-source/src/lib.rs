@@ -55,6 +55,28 @@ impl ZScores {
         self.per_host.get(host).and_then(|s| s.get(score)).copied()
     }
 
+    /// A reading from raw figures (host → score → value): the z-scores and site statistics a
+    /// source would compute from them.
+    pub fn from_figures(figures: &HashMap<String, HashMap<String, f64>>, samples: HashMap<String, u64>) -> Self {
+        Self { per_host: zscores(figures), samples, site_stats: zscore::site_stats(figures) }
+    }
+
+    /// The raw figures behind the z-scores, `mean + z · stddev` per score: exact for either
+    /// source, as both compute z = (x − mean) / stddev. Scores without site statistics are left
+    /// out.
+    pub fn figures(&self) -> HashMap<String, HashMap<String, f64>> {
+        self.per_host
+            .iter()
+            .map(|(host, scores)| {
+                let row = scores
+                    .iter()
+                    .filter_map(|(name, z)| self.site_stats.get(name).map(|s| (name.clone(), s.mean + z * s.stddev)))
+                    .collect();
+                (host.clone(), row)
+            })
+            .collect()
+    }
+
     /// score name → coefficient of variation (stddev / mean) of its raw input over the site's
     /// hosts: what one z-score unit is worth as a share of the site's mean load. Only scores
     /// with a finite mean and a finite stddev are listed. A resource the site barely uses (mean
@@ -125,5 +147,20 @@ mod tests {
         assert!((spread["memused"] - 0.1).abs() < 1e-12);
         assert_eq!(spread["metacache"], 0.0);
         assert!(!spread.contains_key("cpu"), "no mean, no spread: {spread:?}");
+    }
+
+    #[test]
+    fn figures_round_trip_through_z_scores() {
+        let mut raw: HashMap<String, HashMap<String, f64>> = HashMap::new();
+        for (host, mem, cpu) in [("a", 0.2, 0.5), ("b", 0.4, 0.5), ("c", 0.9, 0.5)] {
+            raw.insert(host.into(), [(MEMUSED.to_owned(), mem), (CPU.to_owned(), cpu)].into());
+        }
+        let reading = ZScores::from_figures(&raw, HashMap::new());
+        let back = reading.figures();
+        for (host, row) in &raw {
+            for (score, x) in row {
+                assert!((back[host][score] - x).abs() < 1e-12, "{host} {score}: {back:?}");
+            }
+        }
     }
 }

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::SiteStat;
+
 /// host → score → raw value in, host → score → z-score out.
 pub fn zscores(values: &HashMap<String, HashMap<String, f64>>) -> HashMap<String, HashMap<String, f64>> {
     let scores: BTreeSet<&String> = values.values().flat_map(|s| s.keys()).collect();
@@ -32,6 +34,24 @@ pub fn mean_stddev(xs: impl Iterator<Item = f64>) -> (f64, f64) {
         m2 += delta * (x - mean);
     }
     if n == 0.0 { (0.0, 0.0) } else { (mean, (m2 / n).sqrt()) }
+}
+
+/// score → mean and population stddev over the hosts with a finite value for it: the scale
+/// [`zscores`] divides away, computed over the same hosts.
+pub fn site_stats(values: &HashMap<String, HashMap<String, f64>>) -> HashMap<String, SiteStat> {
+    let mut by_score: HashMap<&String, Vec<f64>> = HashMap::new();
+    for (score, v) in values.values().flatten() {
+        if v.is_finite() {
+            by_score.entry(score).or_default().push(*v);
+        }
+    }
+    by_score
+        .into_iter()
+        .map(|(score, xs)| {
+            let (mean, stddev) = mean_stddev(xs.into_iter());
+            (score.clone(), SiteStat { mean, stddev })
+        })
+        .collect()
 }
 
 #[cfg(test)]

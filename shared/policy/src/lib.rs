@@ -14,5 +14,6 @@ pub mod guard;
 pub mod health;
 pub mod plan;
 pub mod reason;
+pub mod smooth;
 
 pub use reason::{Reason, Severity};

@@ -1,8 +1,9 @@
 //! What the `load_balance` job keeps beside the queue, per site (keyed by site id): the latest
 //! balance reading (what `GET /api/v1/sites/{site}/balance` shows), a capped list of when
 //! balancing started group moves (the moves-per-hour budget must survive worker restarts and be
-//! shared by every worker), and, for direct scraping, a per-host count of successful scrapes (the
-//! warm-up must not restart with every job run).
+//! shared by every worker), for direct scraping, a per-host count of successful scrapes (the
+//! warm-up must not restart with every job run), and the smoothed load figures the next decision
+//! continues from.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,6 +11,8 @@ use chrono::{DateTime, Utc};
 use redis::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use policy::smooth::Smoothed;
 
 use crate::conn::{Retry, pipe};
 use crate::error::{corrupt, from_server};
@@ -58,6 +61,24 @@ impl Queue {
                 serde_json::from_str(&json).map(Some).map_err(|e| corrupt(format!("balance of {site_id}: {e}")))
             }
             None => Ok(None),
+        }
+    }
+
+    /// Replaces the site's smoothed load figures.
+    pub async fn put_balance_smoothing(&self, site_id: Uuid, smoothed: &Smoothed) -> Result<()> {
+        let json = serde_json::to_string(smoothed).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
+        let cmd = redis::cmd("SET").arg(balance_key(self, "balance_smooth", site_id)).arg(json).to_owned();
+        let _: Value = self.redis().query(&cmd, Retry::Once).await?;
+        Ok(())
+    }
+
+    /// The site's smoothed load figures; empty before the first reading.
+    pub async fn balance_smoothing(&self, site_id: Uuid) -> Result<Smoothed> {
+        let cmd = redis::cmd("GET").arg(balance_key(self, "balance_smooth", site_id)).to_owned();
+        let reply: Value = self.redis().query(&cmd, Retry::Once).await?;
+        match text(&reply) {
+            Some(json) => serde_json::from_str(&json).map_err(|e| corrupt(format!("smoothing of {site_id}: {e}"))),
+            None => Ok(Smoothed::default()),
         }
     }
 

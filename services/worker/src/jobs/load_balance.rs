@@ -7,7 +7,9 @@
 //! Z-scores come from Prometheus when `PROMETHEUS_URL` is set, else from scraping every backend's
 //! `/metrics` at its doveadm API address. In direct mode the warm-up count is kept in Redis per
 //! host, because each job run builds a fresh scraper and an in-process count would restart at 1.
-//! The job's result names the source it read (`source`: `prometheus` or `direct`).
+//! The job's result names the source it read (`source`: `prometheus` or `direct`). The decision
+//! sees each host's figures smoothed over `HOST_LOAD_BALANCE_SMOOTHING_SECS` (`policy::smooth`),
+//! kept in Redis between runs; a move it starts is applied to them at once.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -18,6 +20,7 @@ use geodb::{GroupFilter, PageRequest};
 use jobs::moves::{LoadBalancePayload, MoveGroupPayload, move_dedup_key};
 use metrics_source::{DirectSource, MetricsSource, PrometheusSource, ZScores};
 use policy::balance::{self, BalanceBackend, BalanceDecision, BalanceInput, BalanceSettings};
+use policy::smooth::{self, Smoothed};
 use queue::{BalanceState, Delivery, NewJob};
 use serde_json::json;
 
@@ -46,7 +49,9 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     }
 
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
-    let (reading, source) = read_zscores(ctx, &site, &backends).await?;
+    let now = Utc::now();
+    let (raw, source) = read_zscores(ctx, &site, &backends).await?;
+    let (reading, mut smoothed) = smooth(ctx, &site, raw, now).await?;
     let by_host: HashMap<&str, BackendId> = backends.iter().map(|b| (b.host.as_str(), b.id)).collect();
     let zscores: HashMap<BackendId, HashMap<String, f64>> =
         reading.per_host.iter().filter_map(|(host, z)| by_host.get(host.as_str()).map(|id| (*id, z.clone()))).collect();
@@ -77,7 +82,6 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         .collect();
     let groups = all_groups(ctx, &site).await?;
     let recent_moves = ctx.queue.balance_moves(site.id.0).await.map_err(|e| queue_error("read balancing moves", e))?;
-    let now = Utc::now();
     let input = BalanceInput {
         zscores: &zscores,
         samples: &samples,
@@ -124,6 +128,14 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             // A duplicate is a move of this group already under way: not ours, not counted.
             if let queue::EnqueueOutcome::Enqueued(id) = &outcome {
                 ctx.queue.record_balance_move(site.id.0, now).await.map_err(|e| queue_error("record the move", e))?;
+                // The smoothed figures take the move at once: waiting for readings to show it
+                // would make the same excess look unsolved and invite a second move.
+                if let (Some(state), Some(f), Some(t)) =
+                    (smoothed.as_mut(), host(&backends, *from), host(&backends, *to))
+                {
+                    let on_source = groups.iter().filter(|g| g.backend_id == *from).count();
+                    smooth::apply_move(state, f, t, on_source);
+                }
                 tracing::info!(site = %site.name, group = %group, from = %from, to = %to, job = %id, "load balancing: group move enqueued");
             }
             result["move_job"] = json!(outcome);
@@ -131,6 +143,9 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         (BalanceDecision::NoMove { .. }, _) => {
             tracing::debug!(site = %site.name, reasons = ?codes, "load balancing: no move");
         }
+    }
+    if let Some(state) = &smoothed {
+        ctx.queue.put_balance_smoothing(site.id.0, state).await.map_err(|e| queue_error("store the smoothing", e))?;
     }
     Ok(result)
 }
@@ -199,6 +214,28 @@ async fn publish(
     };
     ctx.queue.put_balance_state(&state).await.map_err(|e| queue_error("store the balance reading", e))?;
     Ok(state)
+}
+
+/// The reading to decide on: `raw` folded into the site's smoothed figures (returned, to be
+/// stored after the decision), or `raw` itself when smoothing is off or the source gives no site
+/// statistics to recover the figures from.
+async fn smooth(
+    ctx: &Context,
+    site: &Site,
+    raw: ZScores,
+    now: chrono::DateTime<Utc>,
+) -> Result<(ZScores, Option<Smoothed>), JobError> {
+    let tau = chrono::Duration::from_std(ctx.balance.smoothing).unwrap_or(chrono::Duration::zero());
+    if tau <= chrono::Duration::zero() || raw.site_stats.is_empty() {
+        return Ok((raw, None));
+    }
+    let previous = ctx.queue.balance_smoothing(site.id.0).await.map_err(|e| queue_error("read the smoothing", e))?;
+    let smoothed = smooth::update(&previous, &raw.figures(), now, tau);
+    Ok((ZScores::from_figures(&smoothed.figures, raw.samples), Some(smoothed)))
+}
+
+fn host(backends: &[Backend], id: BackendId) -> Option<&str> {
+    backends.iter().find(|b| b.id == id).map(|b| b.host.as_str())
 }
 
 /// The backends as the policy's load-factor adjustment sees them (status and reachability do not

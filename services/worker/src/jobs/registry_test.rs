@@ -31,6 +31,7 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             prometheus_url: None,
             score_delta_threshold_ratio: 1.0,
             min_relative_gap: 0.10,
+            smoothing: Duration::from_secs(120),
             min_samples: 3000,
             residency: Duration::from_secs(3600),
             max_moves_per_hour: 1,

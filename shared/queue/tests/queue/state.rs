@@ -111,3 +111,17 @@ async fn a_value_that_does_not_parse_is_corrupt() {
     assert!(matches!(env.queue.alerts(5).await, Err(QueueError::Corrupt(_))));
     assert!(matches!(env.queue.backend_reachability().await, Err(QueueError::Corrupt(_))));
 }
+
+#[tokio::test]
+async fn smoothed_load_figures_are_kept_per_site() {
+    let env = env("smoothing").await;
+    let (site, other) = (Uuid::new_v4(), Uuid::new_v4());
+    assert_eq!(env.queue.balance_smoothing(site).await.unwrap(), policy::smooth::Smoothed::default());
+    let smoothed = policy::smooth::Smoothed {
+        figures: [("b1".to_owned(), [("cpu".to_owned(), 0.25)].into())].into(),
+        at: Some(Utc::now()),
+    };
+    env.queue.put_balance_smoothing(site, &smoothed).await.unwrap();
+    assert_eq!(env.queue.balance_smoothing(site).await.unwrap(), smoothed);
+    assert!(env.queue.balance_smoothing(other).await.unwrap().figures.is_empty(), "another site starts afresh");
+}
