@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use domain::settings::FORCE_MOVE_PERCENTAGE;
 use domain::{BackendId, GroupName, SettingName, SettingScope};
-use geodb::{GroupFilter, PageRequest};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
@@ -98,16 +97,8 @@ async fn force_move_percent(sim: &Sim) -> geodb::Result<u8> {
 
 /// Where every group of the site lives.
 async fn group_placement(sim: &Sim) -> geodb::Result<HashMap<GroupName, BackendId>> {
-    let mut placement = HashMap::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let p = sim.db.list_groups(sim.site_id, &GroupFilter::default(), &page).await?;
-        placement.extend(p.items.into_iter().map(|g| (g.name, g.backend_id)));
-        match p.next_cursor {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => return Ok(placement),
-        }
-    }
+    let groups = geodb::ops::all_groups(sim.db.as_ref(), sim.site_id).await?;
+    Ok(groups.into_iter().map(|g| (g.name, g.backend_id)).collect())
 }
 
 /// Users (as last seen) and groups per simulated backend, by backend index.

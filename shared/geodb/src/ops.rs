@@ -78,14 +78,33 @@ pub async fn group_counts(db: &dyn GeoDb, site: SiteId) -> Result<HashMap<Backen
 
 /// Every group of the site, page by page.
 pub async fn all_groups(db: &dyn GeoDb, site: SiteId) -> Result<Vec<UserGroup>> {
+    groups_where(db, site, &GroupFilter::default()).await
+}
+
+/// Every group of the site that `filter` keeps, page by page.
+pub async fn groups_where(db: &dyn GeoDb, site: SiteId, filter: &GroupFilter) -> Result<Vec<UserGroup>> {
     let mut groups = Vec::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
     loop {
-        let p = db.list_groups(site, &GroupFilter::default(), &page).await?;
+        let p = db.list_groups(site, filter, &page).await?;
         groups.extend(p.items);
         match p.next_cursor {
             Some(cursor) => page.cursor = Some(cursor),
             None => return Ok(groups),
+        }
+    }
+}
+
+/// Every user of the site that `filter` keeps, page by page.
+pub async fn users_where(db: &dyn GeoDb, site: SiteId, filter: &UserFilter) -> Result<Vec<User>> {
+    let mut users = Vec::new();
+    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let p = db.list_users(site, filter, &page).await?;
+        users.extend(p.items);
+        match p.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(users),
         }
     }
 }

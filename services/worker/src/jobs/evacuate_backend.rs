@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use domain::{Backend, BackendId, BackendStatus, GroupName, LoadFactor, SiteId, UserGroup};
-use geodb::{BackendUpdate, GroupFilter, PageRequest};
+use geodb::{BackendUpdate, GroupFilter};
 use jobs::moves::EvacuateBackendPayload;
 use queue::{Alert, AlertSeverity, Delivery, EvacuationProgress, EvacuationState};
 use serde_json::json;
@@ -138,16 +138,7 @@ async fn drain(ctx: &Context, backend: &Backend) -> Result<(), JobError> {
 /// Every group whose backend is `backend`, moving or not.
 async fn groups_on(ctx: &Context, site: SiteId, backend: BackendId) -> Result<Vec<UserGroup>, JobError> {
     let filter = GroupFilter { mask: None, backend: Some(backend) };
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    let mut groups = Vec::new();
-    loop {
-        let p = ctx.db.list_groups(site, &filter, &page).await.map_err(|e| geodb_error("list the groups", e))?;
-        groups.extend(p.items);
-        match p.next_cursor {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => return Ok(groups),
-        }
-    }
+    geodb::ops::groups_where(ctx.db.as_ref(), site, &filter).await.map_err(|e| geodb_error("list the groups", e))
 }
 
 /// This job's earlier progress when it is a reclaimed attempt, else a fresh record.

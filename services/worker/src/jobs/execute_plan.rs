@@ -8,7 +8,7 @@
 //! GeoDB write, made only while the backend is still empty.
 
 use domain::{Backend, BackendId, BackendStatus, GroupName, Site, SiteId};
-use geodb::{BackendUpdate, GroupFilter, PageRequest};
+use geodb::{BackendUpdate, GroupFilter};
 use jobs::JobKind;
 use jobs::mitigation::ExecutePlanPayload;
 use jobs::moves::{EvacuateBackendPayload, unusable_destination};
@@ -162,14 +162,5 @@ async fn set_offline(ctx: &Context, site: SiteId, backend: BackendId) -> Result<
 
 async fn groups_on(ctx: &Context, site: SiteId, backend: BackendId) -> Result<Vec<domain::UserGroup>, JobError> {
     let filter = GroupFilter { mask: None, backend: Some(backend) };
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    let mut groups = Vec::new();
-    loop {
-        let p = ctx.db.list_groups(site, &filter, &page).await.map_err(|e| geodb_error("list the groups", e))?;
-        groups.extend(p.items);
-        match p.next_cursor {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => return Ok(groups),
-        }
-    }
+    geodb::ops::groups_where(ctx.db.as_ref(), site, &filter).await.map_err(|e| geodb_error("list the groups", e))
 }

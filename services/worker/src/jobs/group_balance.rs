@@ -12,8 +12,8 @@
 //!   in the group the plan saw it in moved meanwhile and is skipped.
 
 use chrono::Utc;
-use domain::{Backend, Feature, FeatureState, GroupName, Site, UserGroup, UserName};
-use geodb::{GroupFilter, PageRequest, UserFilter};
+use domain::{Backend, Feature, FeatureState, GroupName, Site, UserName};
+use geodb::{GroupFilter, UserFilter};
 use jobs::JobKind;
 use jobs::group_balance::{GroupBalancePassPayload, GroupBalancePlanPayload, move_user_dedup_key};
 use jobs::moves::MoveUserPayload;
@@ -173,29 +173,18 @@ async fn enqueue_move(ctx: &Context, site: &Site, user: &UserName, to: &GroupNam
 /// The backend's groups with their users, page by page.
 async fn backend_groups(ctx: &Context, site: &Site, backend: &Backend) -> Result<Vec<GroupUsers>, JobError> {
     let filter = GroupFilter { backend: Some(backend.id), ..GroupFilter::default() };
-    let mut groups: Vec<UserGroup> = Vec::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let got = ctx.db.list_groups(site.id, &filter, &page).await.map_err(|e| geodb_error("list the groups", e))?;
-        groups.extend(got.items);
-        match got.next_cursor {
-            Some(cursor) => page = PageRequest { cursor: Some(cursor), limit: PageRequest::MAX_LIMIT },
-            None => break,
-        }
-    }
+    let groups = geodb::ops::groups_where(ctx.db.as_ref(), site.id, &filter)
+        .await
+        .map_err(|e| geodb_error("list the groups", e))?;
     let mut out = Vec::with_capacity(groups.len());
     for group in groups {
         let filter = UserFilter { group: Some(group.name.clone()) };
-        let mut users = Vec::new();
-        let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-        loop {
-            let got = ctx.db.list_users(site.id, &filter, &page).await.map_err(|e| geodb_error("list the users", e))?;
-            users.extend(got.items.into_iter().map(|u| u.name));
-            match got.next_cursor {
-                Some(cursor) => page = PageRequest { cursor: Some(cursor), limit: PageRequest::MAX_LIMIT },
-                None => break,
-            }
-        }
+        let users = geodb::ops::users_where(ctx.db.as_ref(), site.id, &filter)
+            .await
+            .map_err(|e| geodb_error("list the users", e))?
+            .into_iter()
+            .map(|u| u.name)
+            .collect();
         out.push(GroupUsers { name: group.name, sticky_users: group.sticky_users, users });
     }
     Ok(out)

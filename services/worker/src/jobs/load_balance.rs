@@ -15,8 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use chrono::Utc;
-use domain::{Backend, BackendId, Feature, FeatureState, Site, UserGroup};
-use geodb::{GroupFilter, PageRequest};
+use domain::{Backend, BackendId, Feature, FeatureState, Site};
 use jobs::moves::{LoadBalancePayload, MoveGroupPayload, move_dedup_key};
 use metrics_source::{DirectSource, MetricsSource, PrometheusSource, ZScores};
 use policy::balance::{self, BalanceBackend, BalanceDecision, BalanceInput, BalanceSettings};
@@ -80,7 +79,8 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             reachable: reachability.get(&b.id).is_none_or(|r| r.reachable),
         })
         .collect();
-    let groups = all_groups(ctx, &site).await?;
+    let groups =
+        geodb::ops::all_groups(ctx.db.as_ref(), site.id).await.map_err(|e| geodb_error("list the groups", e))?;
     let recent_moves = ctx.queue.balance_moves(site.id.0).await.map_err(|e| queue_error("read balancing moves", e))?;
     let input = BalanceInput {
         zscores: &zscores,
@@ -245,22 +245,4 @@ fn policy_backends(backends: &[Backend]) -> Vec<BalanceBackend> {
         .iter()
         .map(|b| BalanceBackend { id: b.id, status: b.status, load_factor: b.load_factor, reachable: true })
         .collect()
-}
-
-/// Every group of the site, page by page.
-async fn all_groups(ctx: &Context, site: &Site) -> Result<Vec<UserGroup>, JobError> {
-    let mut groups = Vec::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let got = ctx
-            .db
-            .list_groups(site.id, &GroupFilter::default(), &page)
-            .await
-            .map_err(|e| geodb_error("list the groups", e))?;
-        groups.extend(got.items);
-        match got.next_cursor {
-            Some(cursor) => page = PageRequest { cursor: Some(cursor), limit: PageRequest::MAX_LIMIT },
-            None => return Ok(groups),
-        }
-    }
 }
