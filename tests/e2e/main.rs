@@ -5,6 +5,7 @@ mod automation_balance;
 mod automation_balance_prometheus;
 mod automation_failover_autoscale;
 mod automation_group_size;
+mod automation_guard;
 mod automation_mitigation;
 mod moves_evacuate;
 mod moves_harness;

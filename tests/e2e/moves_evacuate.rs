@@ -1,7 +1,8 @@
 //! Evacuating a backend that holds 100 groups, while the sim's proxies keep logging users in
 //! and delivering mail: every group ends on another online backend, spread by load factor, and
 //! no user is misrouted or refused on the way. Then the same with the worker SIGKILLed half-way:
-//! another worker takes the evacuation over and finishes it, leaving nothing moving.
+//! the progress reads `stalled` until another worker takes the evacuation over and finishes it,
+//! leaving nothing moving.
 
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
@@ -68,6 +69,15 @@ async fn assert_evacuated(cluster: &Cluster, source: BackendId, progress: &Evacu
     }
 }
 
+/// The evacuation's state as the API reads it now (`stalled` included), with the default
+/// `EVACUATION_STALL_SECS`.
+async fn seen(cluster: &Cluster, source: BackendId) -> EvacuationState {
+    let progress = cluster.evacuation(source).await.expect("an evacuation record");
+    let beat = cluster.site.queue.evacuation_heartbeat(source.0).await.unwrap();
+    let beat = beat.filter(|(job, _)| *job == progress.job_id).map(|(_, at)| at);
+    progress.assess(chrono::Utc::now(), beat, Duration::from_secs(120)).state
+}
+
 #[tokio::test]
 async fn a_backend_with_100_groups_is_evacuated_in_batches_without_losing_a_user() {
     let (cluster, source) = start("evacuate", "200").await;
@@ -97,8 +107,18 @@ async fn an_evacuation_whose_worker_is_killed_half_way_is_finished_by_another() 
     first.sigkill();
     let half = cluster.evacuation(source).await.unwrap();
     assert!(half.moved < 100 && half.state == EvacuationState::Running, "killed too late to prove anything: {half:?}");
+    // No other worker yet: the record still says running, but its heartbeats stopped with the
+    // worker, so a reader sees it stalled after three missed beats.
+    wait_until_async("the evacuation to read stalled", Duration::from_secs(20), || async {
+        (seen(&cluster, source).await == EvacuationState::Stalled).then_some(())
+    })
+    .await;
 
     let _second = cluster.worker(Priority::High);
+    wait_until_async("the reclaimed evacuation to read running", LONG, || async {
+        matches!(seen(&cluster, source).await, EvacuationState::Running | EvacuationState::Done).then_some(())
+    })
+    .await;
     let progress = cluster.wait_for_evacuation(source, LONG).await;
     assert_evacuated(&cluster, source, &progress).await;
     let record = cluster.wait_for_state(&id, JobState::Succeeded, Duration::from_secs(10)).await;

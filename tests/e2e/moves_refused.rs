@@ -65,7 +65,7 @@ async fn moves_to_an_unreachable_or_standby_backend_are_refused_with_the_reason(
     let dead = cluster.wait_for_state(&evacuation, JobState::Dead, Duration::from_secs(30)).await;
     assert!(dead.error.unwrap_or_default().contains("no other backend of its site"), "{:?}", dead.result);
     assert_eq!(cluster.backend("b1.e2e.sim").await, b1, "b1 is not set standby");
-    let alerts = cluster.site.queue.alerts(10).await.unwrap();
+    let alerts = cluster.site.queue.alerts(queue::AlertFilter::all(10)).await.unwrap();
     assert!(alerts.iter().any(|a| a.kind == "evacuation_no_destination"), "{alerts:?}");
     let progress = cluster.evacuation(b1.id).await.unwrap();
     assert_eq!((progress.state, progress.moved), (queue::EvacuationState::Failed, 0), "{progress:?}");

@@ -21,13 +21,14 @@ async fn a_move_that_never_finishes_raises_a_stuck_move_alert() {
     let payload = json!({ "site_id": cluster.site_id, "group": group.name, "destination_backend_id": b2.id });
     let id = cluster.enqueue("move_group", payload, Some(1)).await;
     let alert = wait_until_async("a stuck_move alert", Duration::from_secs(30), || async {
-        let alerts = cluster.site.queue.alerts(10).await.ok()?;
+        let alerts = cluster.site.queue.alerts(queue::AlertFilter::all(10)).await.ok()?;
         alerts.into_iter().find(|a| a.kind == "stuck_move")
     })
     .await;
     assert_eq!(alert.severity, AlertSeverity::Critical);
     assert!(alert.message.contains(group.name.as_str()) && alert.message.contains("within 2 s"), "{}", alert.message);
     assert_eq!(alert.site_id, Some(cluster.site_id.0));
+    assert_eq!(alert.object.as_deref(), Some(group.name.as_str()), "the alert is about the group");
 
     let dead = cluster.wait_for_state(&id, JobState::Dead, Duration::from_secs(30)).await;
     assert!(dead.error.unwrap_or_default().contains("did not finish moving"));

@@ -59,6 +59,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         queue,
         admin_token_hash: config.admin_token.as_ref().map(|t| hash_token(t.expose())),
         metrics,
+        evacuation_stall: config.moves.evacuation_stall,
     };
 
     let listener =

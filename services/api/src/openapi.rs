@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    alerts, automation, backends, cluster_metrics, groups, health, jobs, moves, plans, reachability, settings, sites,
-    stats, tags, tokens, users,
+    alerts, automation, backends, cluster_metrics, groups, guard, health, jobs, moves, plans, reachability, settings,
+    sites, stats, tags, tokens, users,
 };
 
 #[derive(OpenApi)]
@@ -27,7 +27,7 @@ use crate::routes::{
         moves::move_group, moves::evacuate, moves::evacuation, moves::move_user, moves::kick,
         alerts::alerts, alerts::backend_reachability,
         plans::list, plans::get, plans::approve, plans::balance, plans::group_plan,
-        automation::failover, automation::autoscale, cluster_metrics::site_metrics, cluster_metrics::cluster_metrics,
+        automation::failover, automation::autoscale, guard::get, guard::release, cluster_metrics::site_metrics, cluster_metrics::cluster_metrics,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&BearerAuth)

@@ -1,5 +1,5 @@
 //! What every handler can reach: GeoDB and the job queue (each possibly still connecting), the
-//! bootstrap admin token's hash and the metrics handle.
+//! bootstrap admin token's hash, the metrics handle and the few settings handlers judge by.
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -18,6 +18,8 @@ pub struct AppState {
     /// SHA-256 (hex) of `API_ADMIN_TOKEN`; the token itself is not kept.
     pub admin_token_hash: Option<String>,
     pub metrics: PrometheusHandle,
+    /// `EVACUATION_STALL_SECS`: a running evacuation that moved nothing for this long reads `stalled`.
+    pub evacuation_stall: Duration,
 }
 
 /// A connection that may not exist yet. The API starts and answers health checks (and 503s)

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod groups;
+pub mod guard;
 pub mod jobs;
 pub mod moves;
 pub mod patch;
@@ -15,6 +16,7 @@ pub mod client;
 
 pub use cluster::*;
 pub use groups::*;
+pub use guard::*;
 pub use jobs::*;
 pub use moves::*;
 pub use problem::{FieldError, Problem};

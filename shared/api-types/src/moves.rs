@@ -36,7 +36,9 @@ pub struct JobAccepted {
 pub struct EvacuationView {
     pub backend: String,
     pub job_id: String,
-    /// running | done | failed
+    /// running | stalled | done | failed. `stalled` is a running evacuation whose worker
+    /// stopped (the queue hands the job to another worker) or that moved no group for
+    /// `EVACUATION_STALL_SECS`.
     pub state: String,
     pub total: u64,
     pub moved: u64,
@@ -45,6 +47,15 @@ pub struct EvacuationView {
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub message: Option<String>,
+    /// When the last group left the backend (or the evacuation started).
+    #[serde(default)]
+    pub last_moved_at: Option<DateTime<Utc>>,
+    /// While `stalled`: since when (the worker's last sign of life, or the last group moved).
+    #[serde(default)]
+    pub stalled_since: Option<DateTime<Utc>>,
+    /// While `stalled`: why, for an operator.
+    #[serde(default)]
+    pub stalled_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -59,13 +70,27 @@ pub struct BackendReachabilityView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AlertView {
+    /// Stable for the life of the alert's key (kind, site, object), reopenings included.
     pub id: String,
-    /// warning | critical
+    /// warning | critical (of the latest raise)
     pub severity: String,
     pub kind: String,
+    /// The latest raise's message.
     pub message: String,
     pub site: Option<String>,
+    /// What the alert is about within its kind and site (a backend id, a group, a user…).
+    pub object: Option<String>,
+    /// open | resolved
+    pub state: String,
+    /// How often the condition was raised.
+    pub count: u64,
+    /// First seen.
     pub created_at: DateTime<Utc>,
+    /// Last raised.
+    pub last_seen: DateTime<Utc>,
+    /// When the condition cleared; null while open.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The latest raise's details.
     #[schema(value_type = Object)]
     pub context: serde_json::Value,
 }

@@ -230,12 +230,14 @@ fn move_config(r: &mut Resolver<'_>) -> Option<MoveConfig> {
     let access_retry_secs = r.get(&MOVE_ACCESS_RETRY_SECS);
     let batch_size = r.get(&EVACUATION_BATCH_SIZE);
     let batch_interval_ms = r.get(&EVACUATION_BATCH_INTERVAL_MS);
+    let stall_secs = r.get(&EVACUATION_STALL_SECS);
     let grace_secs = r.get(&BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS);
     Some(MoveConfig {
         timeout: Duration::from_secs(timeout_secs?),
         access_retry: Duration::from_secs(access_retry_secs?),
         evacuation_batch_size: batch_size?,
         evacuation_batch_interval: Duration::from_millis(batch_interval_ms?),
+        evacuation_stall: Duration::from_secs(stall_secs?),
         name_resolution_grace: Duration::from_secs(grace_secs?),
     })
 }
@@ -271,6 +273,10 @@ fn mitigation_config(r: &mut Resolver<'_>) -> Option<MitigationConfig> {
     let evacuate_failure_ratio = r.get(&HOST_EVACUATE_FAILURE_RATIO);
     let min_samples = r.get(&HOST_FAILURE_MIN_SAMPLES);
     let capacity_guard_ratio = r.get(&CAPACITY_GUARD_RATIO);
+    let confirm_secs = r.get(&ERROR_MITIGATION_CONFIRM_SECS);
+    let watch_secs = r.get(&ERROR_MITIGATION_WATCH_SECS);
+    let max_growth = r.get(&CAPACITY_GUARD_MAX_GROWTH);
+    let cooldown_secs = r.get(&CAPACITY_GUARD_COOLDOWN_SECS);
     // Evacuating below the degraded threshold would skip "shed one group and watch" entirely.
     if let (Some(degraded), Some(evacuate)) = (host_failure_ratio, evacuate_failure_ratio)
         && evacuate < degraded
@@ -284,6 +290,10 @@ fn mitigation_config(r: &mut Resolver<'_>) -> Option<MitigationConfig> {
         evacuate_failure_ratio: evacuate_failure_ratio?,
         min_samples: min_samples?,
         capacity_guard_ratio: capacity_guard_ratio?,
+        confirm: Duration::from_secs(confirm_secs?),
+        watch: Duration::from_secs(watch_secs?),
+        max_growth: max_growth?,
+        guard_cooldown: Some(cooldown_secs?).filter(|s| *s > 0).map(Duration::from_secs),
     })
 }
 

@@ -133,7 +133,7 @@ pub struct DoveadmConfig {
     pub timeout: Duration,
 }
 
-/// What the move, evacuation and reachability jobs read.
+/// What the move, evacuation and reachability jobs read (and the API, for evacuation progress).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MoveConfig {
     /// `MOVE_TIMEOUT_SECS`: a move unfinished after this raises a `stuck_move` alert.
@@ -144,6 +144,9 @@ pub struct MoveConfig {
     pub evacuation_batch_size: usize,
     /// `EVACUATION_BATCH_INTERVAL_MS`: at most one batch starts per interval.
     pub evacuation_batch_interval: Duration,
+    /// `EVACUATION_STALL_SECS`: a running evacuation that moved no group for this long reads
+    /// `stalled` (the API's progress view).
+    pub evacuation_stall: Duration,
     /// `BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS`.
     pub name_resolution_grace: Duration,
 }
@@ -176,7 +179,7 @@ pub struct BalanceConfig {
 /// What the `error_mitigation` job reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MitigationConfig {
-    /// `ERROR_MITIGATION_WINDOW_SECS`: how far back `proxy_dest_stats` are summed.
+    /// `ERROR_MITIGATION_WINDOW_SECS`: how far back the evidence reaches.
     pub window: Duration,
     /// `HOST_FAILURE_RATIO`.
     pub host_failure_ratio: f64,
@@ -186,6 +189,14 @@ pub struct MitigationConfig {
     pub min_samples: u64,
     /// `CAPACITY_GUARD_RATIO`.
     pub capacity_guard_ratio: f64,
+    /// `ERROR_MITIGATION_CONFIRM_SECS`.
+    pub confirm: Duration,
+    /// `ERROR_MITIGATION_WATCH_SECS`.
+    pub watch: Duration,
+    /// `CAPACITY_GUARD_MAX_GROWTH`.
+    pub max_growth: f64,
+    /// `CAPACITY_GUARD_COOLDOWN_SECS`; `None` when 0.
+    pub guard_cooldown: Option<Duration>,
 }
 
 /// What the `site_failover` and `autoscale` jobs read.

@@ -9,7 +9,8 @@ fn queue_scheduler_and_worker_defaults() {
     let config = loaded(Service::Worker, None, &env(&[("CLUSTER_SITE", "par1")]));
     let queue = config.queue_config();
     assert_eq!(queue.prefix, "controller:par1", "the prefix follows the site");
-    assert_eq!(queue.visibility_timeout, Duration::from_secs(30));
+    assert_eq!(queue.visibility_timeout, Duration::from_secs(10));
+    assert_eq!(queue.heartbeat_interval().as_millis(), 3333, "heartbeat and reclaim period");
     assert_eq!(
         (queue.max_attempts, queue.retry_base, queue.retry_max),
         (5, Duration::from_secs(1), Duration::from_secs(300))
@@ -110,6 +111,7 @@ fn doveadm_and_move_settings_have_documented_defaults_and_hide_secrets() {
     assert_eq!((moves.timeout, moves.access_retry), (Duration::from_secs(600), Duration::from_secs(30)));
     assert_eq!((moves.evacuation_batch_size, moves.evacuation_batch_interval), (10, Duration::from_secs(1)));
     assert_eq!(moves.name_resolution_grace, Duration::from_secs(10));
+    assert_eq!(moves.evacuation_stall, Duration::from_secs(120));
 
     let config = loaded(
         Service::Worker,
@@ -120,20 +122,27 @@ fn doveadm_and_move_settings_have_documented_defaults_and_hide_secrets() {
             ("DOVEADM_PORT", "18080"),
             ("MOVE_TIMEOUT_SECS", "3"),
             ("EVACUATION_BATCH_INTERVAL_MS", "0"),
+            ("EVACUATION_STALL_SECS", "10"),
             ("BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS", "0"),
         ]),
     );
     assert_eq!(config.doveadm.api_key.as_ref().map(|k| k.expose()), Some("key-that-must-not-leak"));
     assert_eq!((config.doveadm.port, config.moves.timeout), (18080, Duration::from_secs(3)));
     assert_eq!(config.moves.evacuation_batch_interval, Duration::ZERO);
+    assert_eq!(config.moves.evacuation_stall, Duration::from_secs(10));
     assert!(!format!("{config:?}").contains("must-not-leak"));
     assert!(!config.render_effective().contains("must-not-leak"));
 
     let errors = load(
         Service::Worker,
         None,
-        &env(&[("CLUSTER_SITE", "par1"), ("EVACUATION_BATCH_SIZE", "0"), ("MOVE_ACCESS_RETRY_SECS", "x")]),
+        &env(&[
+            ("CLUSTER_SITE", "par1"),
+            ("EVACUATION_BATCH_SIZE", "0"),
+            ("MOVE_ACCESS_RETRY_SECS", "x"),
+            ("EVACUATION_STALL_SECS", "9"),
+        ]),
     )
     .unwrap_err();
-    assert_eq!(errors.len(), 2, "{errors}");
+    assert_eq!(errors.len(), 3, "{errors}");
 }

@@ -197,7 +197,7 @@ pub static QUEUE_VISIBILITY_TIMEOUT_MS: Setting<u64> = Setting::new(
     "A running job whose worker stopped heartbeating for this long is given to another worker (100 to 3600000).",
     |s| parse::integer(s, 100, 3_600_000),
 )
-.default("30000")
+.default("10000")
 .kind(Kind::Integer)
 .services(CONTROLLER);
 pub static QUEUE_MAX_ATTEMPTS: Setting<u32> = Setting::new(
@@ -338,6 +338,14 @@ pub static EVACUATION_BATCH_INTERVAL_MS: Setting<u64> = Setting::new(
 .default("1000")
 .kind(Kind::Integer)
 .services(&[Worker]);
+pub static EVACUATION_STALL_SECS: Setting<u64> = Setting::new(
+    "EVACUATION_STALL_SECS",
+    "A running evacuation that moved no group off its backend for this long reads `stalled` in its progress (10 to 86400).",
+    |s| parse::integer(s, 10, 86_400),
+)
+.default("120")
+.kind(Kind::Integer)
+.services(&[Api]);
 pub static BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS: Setting<u64> = Setting::new(
     "BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS",
     "How long a backend's host name may fail to resolve before the backend counts as unreachable; any other probe error counts at once, one success clears it (0 to 86400).",
@@ -451,12 +459,28 @@ pub static ERROR_MITIGATION_INTERVAL_SECS: Setting<u64> = Setting::new(
     "How often the scheduler enqueues `error_mitigation` (the interval of the schedule entry named `error-mitigation`) (1 to 86400).",
     |s| parse::integer(s, 1, 86_400),
 )
-.default("60")
+.default("5")
 .kind(Kind::Integer)
 .services(&[Scheduler]);
 pub static ERROR_MITIGATION_WINDOW_SECS: Setting<u64> = Setting::new(
     "ERROR_MITIGATION_WINDOW_SECS",
-    "Error mitigation judges each backend on the proxies' `proxy_dest_stats` of this many last seconds (1 to 86400).",
+    "Error mitigation judges each backend on the attempts its proxies recorded in `proxy_dest_stats` since earlier runs, the newest first until HOST_FAILURE_MIN_SAMPLES, never older than this many seconds (1 to 86400).",
+    |s| parse::integer(s, 1, 86_400),
+)
+.default("30")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static ERROR_MITIGATION_CONFIRM_SECS: Setting<u64> = Setting::new(
+    "ERROR_MITIGATION_CONFIRM_SECS",
+    "A backend is evacuated (or sheds a group) only once every run for this many seconds found it failing (degraded): a shorter burst moves nothing (0 to 3600).",
+    |s| parse::integer(s, 0, 3600),
+)
+.default("15")
+.kind(Kind::Integer)
+.services(&[Worker]);
+pub static ERROR_MITIGATION_WATCH_SECS: Setting<u64> = Setting::new(
+    "ERROR_MITIGATION_WATCH_SECS",
+    "A degraded backend gives away at most one group per this many seconds, to see whether it recovers (1 to 86400).",
     |s| parse::integer(s, 1, 86_400),
 )
 .default("300")
@@ -486,10 +510,25 @@ pub static HOST_FAILURE_MIN_SAMPLES: Setting<u64> = Setting::new(
 .services(&[Worker]);
 pub static CAPACITY_GUARD_RATIO: Setting<f64> = Setting::new(
     "CAPACITY_GUARD_RATIO",
-    "Error mitigation refuses to act, with a critical `capacity_guard` alert, when it would take more than this share of the site's backends out of service (0 to 1).",
+    "The capacity guard trips, with a critical `capacity_guard` alert, when error mitigation would leave more than this share of the site's backends out of service (those already evacuating, drained, standby or offline, plus this run's candidates); tripped, no automatic move happens in the site until an operator releases it (0 to 1).",
     |s| parse::float(s, 0.0, 1.0),
 )
 .default("0.75")
+.services(&[Worker]);
+pub static CAPACITY_GUARD_MAX_GROWTH: Setting<f64> = Setting::new(
+    "CAPACITY_GUARD_MAX_GROWTH",
+    "An evacuation is refused (`capacity_insufficient`) when the healthy backends taking its groups would carry more than this multiple of the site's current groups per unit of load factor (1 to 100).",
+    |s| parse::float(s, 1.0, 100.0),
+)
+.default("3.0")
+.services(&[Worker]);
+pub static CAPACITY_GUARD_COOLDOWN_SECS: Setting<u64> = Setting::new(
+    "CAPACITY_GUARD_COOLDOWN_SECS",
+    "A tripped capacity guard releases itself once the site has been healthy this many seconds; 0: only an operator releases it (0 to 604800).",
+    |s| parse::integer(s, 0, 604_800),
+)
+.default("0")
+.kind(Kind::Integer)
 .services(&[Worker]);
 
 pub static SITE_FAILOVER_INTERVAL_SECS: Setting<u64> = Setting::new(
@@ -632,6 +671,7 @@ pub static ALL: &[&Def] = &[
     &MOVE_ACCESS_RETRY_SECS.def,
     &EVACUATION_BATCH_SIZE.def,
     &EVACUATION_BATCH_INTERVAL_MS.def,
+    &EVACUATION_STALL_SECS.def,
     &BACKEND_REACHABILITY_NAME_RESOLUTION_FAILURE_DURATION_ALLOWED_SECS.def,
     &LOAD_BALANCE_INTERVAL_SECS.def,
     &PROMETHEUS_URL.def,
@@ -648,10 +688,14 @@ pub static ALL: &[&Def] = &[
     &GROUP_BALANCE_MAX_USER_MOVES_PER_PASS.def,
     &ERROR_MITIGATION_INTERVAL_SECS.def,
     &ERROR_MITIGATION_WINDOW_SECS.def,
+    &ERROR_MITIGATION_CONFIRM_SECS.def,
+    &ERROR_MITIGATION_WATCH_SECS.def,
     &HOST_FAILURE_RATIO.def,
     &HOST_EVACUATE_FAILURE_RATIO.def,
     &HOST_FAILURE_MIN_SAMPLES.def,
     &CAPACITY_GUARD_RATIO.def,
+    &CAPACITY_GUARD_MAX_GROWTH.def,
+    &CAPACITY_GUARD_COOLDOWN_SECS.def,
     &SITE_FAILOVER_INTERVAL_SECS.def,
     &SITE_FAILOVER_WINDOW_SECS.def,
     &SITE_FAILOVER_DOWN_RATIO.def,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use domain::{BackendId, BackendStatus, GroupName, LoadFactor, SiteId, StatTotals, UserGroup};
 use policy::balance::{self, BalanceBackend, BalanceInput, BalanceSettings};
-use policy::guard::{self, GuardSettings};
+use policy::guard::{self, GuardBackend, GuardSettings, GuardState};
 use policy::health::{self, BackendObservation, BackendTotals, HealthSettings};
 
 struct Site {
@@ -66,10 +66,26 @@ fn decide(s: &Site) -> (usize, bool) {
         .backends
         .iter()
         .zip(&s.totals)
-        .map(|(b, t)| BackendObservation { id: b.id, status: b.status, health: health::classify(t, &hs), groups: 100 })
+        .map(|(b, t)| {
+            let health = health::classify(t, &hs);
+            BackendObservation { id: b.id, status: b.status, health, current: health, groups: 100, shed_allowed: true }
+        })
         .collect();
-    let plan = health::plan_mitigation(&observations, &hs);
-    let verdict = guard::check(plan, s.backends.len(), &GuardSettings::default());
+    let plan = health::plan_mitigation(&observations);
+    let site: Vec<GuardBackend> = s
+        .backends
+        .iter()
+        .map(|b| GuardBackend {
+            id: b.id,
+            status: b.status,
+            load_factor: b.load_factor,
+            groups: 100,
+            evacuating: false,
+            healthy_now: true,
+            can_receive: true,
+        })
+        .collect();
+    let (_, verdict) = guard::check(&GuardState::default(), &site, plan, s.now, &GuardSettings::default());
     let input = BalanceInput {
         zscores: &s.zscores,
         samples: &s.samples,

@@ -110,9 +110,14 @@ pub fn classify(totals: &BackendTotals, settings: &HealthSettings) -> BackendHea
 pub struct BackendObservation {
     pub id: BackendId,
     pub status: BackendStatus,
+    /// What may be acted on: failing or degraded only once confirmed (`evidence::Assessment`).
     pub health: BackendHealth,
+    /// The newest evidence, confirmed or not (for the reasons a plan gives).
+    pub current: BackendHealth,
     /// Groups the backend still owns.
     pub groups: u64,
+    /// A degraded backend gives away at most one group per watch period: false inside it.
+    pub shed_allowed: bool,
 }
 
 /// What error mitigation wants to do; not yet approved by the capacity guard.
@@ -140,7 +145,7 @@ impl MitigationPlan {
 
 /// Plans error mitigation for a site. Offline backends are already out of service and are
 /// skipped; the output is ordered by input order so a repeated run gives the same plan.
-pub fn plan_mitigation(backends: &[BackendObservation], _settings: &HealthSettings) -> MitigationPlan {
+pub fn plan_mitigation(backends: &[BackendObservation]) -> MitigationPlan {
     let mut plan = MitigationPlan::default();
     for b in backends {
         if b.status == BackendStatus::Offline {
@@ -165,6 +170,14 @@ pub fn plan_mitigation(backends: &[BackendObservation], _settings: &HealthSettin
                     ),
                 ));
             }
+            BackendHealth::Degraded { ratio } if b.groups > 0 && !b.shed_allowed => plan.reasons.push(Reason::info(
+                "backend_degraded_watching",
+                format!(
+                    "backend {} fails {:.1} % of attempts; a group moved away recently, watching before the next",
+                    b.id,
+                    ratio * 100.0
+                ),
+            )),
             BackendHealth::Degraded { ratio } if b.groups > 0 => {
                 plan.shed_one_group.push(b.id);
                 plan.reasons.push(Reason::info(
@@ -176,7 +189,19 @@ pub fn plan_mitigation(backends: &[BackendObservation], _settings: &HealthSettin
                 "backend_health_unknown",
                 format!("backend {}: only {attempts} attempts in the window, no decision", b.id),
             )),
-            BackendHealth::Degraded { .. } | BackendHealth::Healthy { .. } => {}
+            BackendHealth::Healthy { .. } => {
+                if let BackendHealth::Failing { ratio } | BackendHealth::Degraded { ratio } = b.current {
+                    plan.reasons.push(Reason::info(
+                        "backend_unhealthy_unconfirmed",
+                        format!(
+                            "backend {} fails {:.1} % of attempts now, not yet for the confirmation period: watching",
+                            b.id,
+                            ratio * 100.0
+                        ),
+                    ));
+                }
+            }
+            BackendHealth::Degraded { .. } => {}
         }
     }
     plan

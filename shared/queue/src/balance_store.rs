@@ -36,6 +36,10 @@ pub struct BalanceState {
     pub scores: BTreeMap<String, BTreeMap<String, f64>>,
     /// host → combined score (only hosts that report every metric).
     pub combined: BTreeMap<String, f64>,
+    /// host → load as a share of the site's mean (1.0 = average), when the source gives the
+    /// metrics' spreads; what evacuations and sheds choose destinations by.
+    #[serde(default)]
+    pub shares: BTreeMap<String, f64>,
     pub computed_at: DateTime<Utc>,
 }
 

@@ -85,9 +85,26 @@ impl Keys {
         format!("{}:state", self.prefix)
     }
 
-    /// List of [`crate::Alert`] (JSON), newest first, capped.
-    pub(crate) fn alerts(&self) -> String {
-        format!("{}:state:alerts", self.prefix)
+    /// Hash: alert key → the latest raise of that [`crate::Alert`] (JSON). Alert keys are the
+    /// JSON array `[site, kind, object]`, so a prefix of it selects a site, or a site and kind.
+    /// (`state:alerts`, a list of alert events, is what this replaced; it is no longer read.)
+    pub(crate) fn alert_bodies(&self) -> String {
+        format!("{}:state:alert:bodies", self.prefix)
+    }
+
+    /// Hash: alert key → its life (`{id, count, first, last, resolved}`, times in ms, JSON).
+    pub(crate) fn alert_meta(&self) -> String {
+        format!("{}:state:alert:meta", self.prefix)
+    }
+
+    /// Sorted set of alert keys by when they were last raised (ms).
+    pub(crate) fn alerts_seen(&self) -> String {
+        format!("{}:state:alert:seen", self.prefix)
+    }
+
+    /// Sorted set of the resolved alerts' keys by when they were resolved (ms).
+    pub(crate) fn alerts_resolved(&self) -> String {
+        format!("{}:state:alert:resolved", self.prefix)
     }
 
     /// Hash of one stored plan: `plan` (JSON), `site`, `state`, `stored_at` (ms).

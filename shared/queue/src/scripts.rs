@@ -27,7 +27,13 @@ script!(LEAVE, "leave");
 script!(LEASE_ACQUIRE, "lease_acquire");
 script!(LEASE_RENEW, "lease_renew");
 script!(LEASE_RELEASE, "lease_release");
+script!(RESERVE, "reserve");
+script!(RESERVE_RELEASE, "reserve_release");
+script!(RESERVE_LIST, "reserve_list");
 script!(PUBLISH_SCHEDULE, "publish_schedule");
+script!(ALERT_RAISE, "alert_raise");
+script!(ALERT_RESOLVE, "alert_resolve");
+script!(ALERT_LIST, "alert_list");
 
 /// Jobs per call of a batch script (start, complete): long enough to amortise the cost of a
 /// script call, short enough not to stall Redis (a few milliseconds at most).

@@ -1,17 +1,27 @@
 //! Storage of the controller state kept beside the queue (types in `state`): one hash of
-//! reachability records and one of evacuation progress, keyed by backend id, and a capped list
-//! of alerts. Each value is written by a single command, so a reader never sees a half-written
-//! one; values are JSON, and a value that does not parse is `Corrupt`.
+//! reachability records and one of evacuation progress, keyed by backend id, and the alerts, one
+//! per key (kind, site, object), bounded. Each value is written by a single command or script,
+//! so a reader never sees a half-written one; values are JSON, and one that does not parse is
+//! `Corrupt`.
 
-use redis::Value;
+use std::sync::LazyLock;
+
+use chrono::{SubsecRound, Utc};
+use redis::{Script, Value};
+use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::conn::{Retry, pipe};
-use crate::error::{corrupt, from_server};
-use crate::record::{hash, text};
-use crate::{Alert, AlertSeverity, BackendReachability, EvacuationProgress, Queue, QueueError, Result};
+use crate::conn::Retry;
+use crate::error::corrupt;
+use crate::record::{hash, int, items, text, time_ms};
+use crate::scripts::{ALERT_LIST, ALERT_RAISE, ALERT_RESOLVE, Call, eval};
+use crate::{
+    Alert, AlertFilter, AlertSeverity, AlertState, BackendReachability, EvacuationProgress, Queue, QueueError,
+    RESOLVED_ALERT_RETENTION, Result,
+};
 
-/// Alerts kept: enough for days of a noisy site, small enough to read in one call.
+/// Alert keys kept: enough for days of a noisy site, small enough to read in one call.
 pub const MAX_ALERTS: usize = 1000;
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -85,45 +95,150 @@ impl Queue {
         Ok(all)
     }
 
-    /// Records an alert at the head of the list, dropping the oldest beyond [`MAX_ALERTS`].
+    /// Raises an alert: upserts the alert of its key (kind, site, object) in one script. A new
+    /// key opens an alert with count 1 and this alert's id; an open one gets count + 1, and a
+    /// resolved one is reopened (count + 1, `resolved_at` cleared). Either way the message,
+    /// severity and context become this raise's and `last_seen` its `last_seen`; the id and
+    /// `created_at` (first seen) of the first raise are kept. Beyond [`MAX_ALERTS`] keys the
+    /// oldest resolved alerts are dropped first, then the oldest open ones.
     pub async fn raise_alert(&self, alert: &Alert) -> Result<()> {
-        let key = self.keys().alerts();
-        let mut pipe = pipe();
-        // Two commands in one round trip; a reader between them sees one alert too many, which
-        // the next trim removes.
-        pipe.cmd("LPUSH").arg(&key).arg(to_json(alert)?).cmd("LTRIM").arg(&key).arg(0).arg(MAX_ALERTS - 1);
-        // Not repeated after a lost reply: the alert would be listed twice.
-        let replies = self.redis().pipeline(&pipe, Retry::Never).await?;
-        match replies.iter().find_map(|r| if let Value::ServerError(e) = r { Some(e) } else { None }) {
-            Some(e) => Err(from_server(e)),
-            None => Ok(()),
-        }
+        let call = self
+            .alert_call(&ALERT_RAISE)
+            .arg(alert_key(alert.site_id, &alert.kind, alert.object.as_deref()))
+            .arg(to_json(alert)?)
+            .arg(&alert.id)
+            .arg(alert.last_seen.timestamp_millis())
+            .arg(MAX_ALERTS)
+            .arg(retention_cutoff_ms());
+        // Not repeated after a lost reply: the raise would be counted twice.
+        eval(self.redis(), call, Retry::Never).await?;
+        Ok(())
     }
 
-    /// Up to `limit` alerts, newest first.
-    pub async fn alerts(&self, limit: usize) -> Result<Vec<Alert>> {
-        if limit == 0 {
+    /// Marks the open alert of the key (kind, site, object) resolved now; `false` when there is
+    /// none (never raised, or already resolved).
+    pub async fn resolve_alert(&self, kind: &str, site_id: Option<Uuid>, object: Option<&str>) -> Result<bool> {
+        Ok(self.resolve("key", alert_key(site_id, kind, object)).await? > 0)
+    }
+
+    /// Marks every open alert of the kind and site resolved now, whatever its object (a
+    /// site-level condition cleared); returns how many were open.
+    pub async fn resolve_alerts(&self, kind: &str, site_id: Option<Uuid>) -> Result<u64> {
+        self.resolve("prefix", alert_prefix(&json!([site_id, kind]))).await
+    }
+
+    async fn resolve(&self, mode: &str, key_or_prefix: String) -> Result<u64> {
+        let keys = self.keys();
+        let call = Call::new(&ALERT_RESOLVE)
+            .key(keys.alert_meta())
+            .key(keys.alerts_seen())
+            .key(keys.alerts_resolved())
+            .arg(Utc::now().timestamp_millis())
+            .arg(mode)
+            .arg(key_or_prefix);
+        // A repeat after a lost reply finds the alerts resolved and changes nothing.
+        let reply = eval(self.redis(), call, Retry::Once).await?;
+        int(&reply).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| corrupt("alert resolve reply"))
+    }
+
+    /// Up to `filter.limit` alerts of the filter's state and site, newest `last_seen` first.
+    /// Resolved alerts are listed for [`RESOLVED_ALERT_RETENTION`] after they were resolved.
+    pub async fn alerts(&self, filter: AlertFilter) -> Result<Vec<Alert>> {
+        if filter.limit == 0 {
             return Ok(Vec::new());
         }
-        let stop = i64::try_from(limit.min(MAX_ALERTS)).unwrap_or(i64::MAX) - 1;
-        let cmd = redis::cmd("LRANGE").arg(self.keys().alerts()).arg(0).arg(stop).to_owned();
-        let lines: Vec<String> = self.redis().query(&cmd, Retry::Once).await?;
-        lines.iter().map(|line| from_json("alert", line)).collect()
+        let call = self
+            .alert_call(&ALERT_LIST)
+            .arg(filter.state.map_or("all", AlertState::as_str))
+            .arg(filter.site_id.map(|site| alert_prefix(&json!([site]))).unwrap_or_default())
+            .arg(filter.limit.min(MAX_ALERTS))
+            .arg(retention_cutoff_ms());
+        let reply = eval(self.redis(), call, Retry::Once).await?;
+        items(reply).ok_or_else(|| corrupt("alert list reply"))?.into_iter().map(parse_alert).collect()
+    }
+
+    /// A call of a script that takes the four alert keys.
+    fn alert_call(&self, script: &'static LazyLock<Script>) -> Call {
+        let keys = self.keys();
+        Call::new(script)
+            .key(keys.alert_bodies())
+            .key(keys.alert_meta())
+            .key(keys.alerts_seen())
+            .key(keys.alerts_resolved())
     }
 }
 
+/// The life of an alert as the scripts keep it, beside the latest raise's JSON. Times in ms;
+/// `resolved` is 0 while the alert is open.
+#[derive(Deserialize)]
+struct AlertMeta {
+    id: String,
+    count: u64,
+    first: i64,
+    last: i64,
+    resolved: i64,
+}
+
+/// The stored key of an alert: the JSON array `[site, kind, object]`. Site first, so that a
+/// prefix selects a site, or a site and a kind (see [`alert_prefix`]).
+fn alert_key(site_id: Option<Uuid>, kind: &str, object: Option<&str>) -> String {
+    json!([site_id, kind, object]).to_string()
+}
+
+/// The prefix shared by the keys whose array starts with `parts`: `["site","kind"]` gives
+/// `["site","kind",`. Unambiguous, since every element is a whole JSON string (or null).
+fn alert_prefix(parts: &serde_json::Value) -> String {
+    let mut prefix = parts.to_string();
+    prefix.pop();
+    prefix.push(',');
+    prefix
+}
+
+fn retention_cutoff_ms() -> i64 {
+    let retention = i64::try_from(RESOLVED_ALERT_RETENTION.as_millis()).unwrap_or(i64::MAX);
+    Utc::now().timestamp_millis().saturating_sub(retention)
+}
+
+/// One `{meta, alert}` pair of the list script: the latest raise, with its life from the meta.
+fn parse_alert(pair: Value) -> Result<Alert> {
+    let pair = items(pair).unwrap_or_default();
+    let (Some(meta), Some(body)) = (pair.first().and_then(text), pair.get(1).and_then(text)) else {
+        return Err(corrupt("an alert without its record"));
+    };
+    let meta: AlertMeta = from_json("alert meta", &meta)?;
+    let mut alert: Alert = from_json("alert", &body)?;
+    alert.id = meta.id;
+    alert.count = meta.count;
+    alert.created_at = time_ms(meta.first)?;
+    alert.last_seen = time_ms(meta.last)?;
+    alert.resolved_at = if meta.resolved == 0 { None } else { Some(time_ms(meta.resolved)?) };
+    Ok(alert)
+}
+
 impl Alert {
-    /// A new alert with a fresh time-ordered id, created now.
+    /// A new alert raised once, now, with a fresh time-ordered id (kept if its key is new).
     pub fn new(severity: AlertSeverity, kind: impl Into<String>, message: impl Into<String>) -> Self {
+        // Stored times are milliseconds: a listed alert then compares equal to the one raised.
+        let now = Utc::now().trunc_subsecs(3);
         Self {
             id: Uuid::now_v7().to_string(),
             severity,
             kind: kind.into(),
             message: message.into(),
             site_id: None,
-            created_at: chrono::Utc::now(),
+            object: None,
+            count: 1,
+            created_at: now,
+            last_seen: now,
+            resolved_at: None,
             context: serde_json::Value::Null,
         }
+    }
+
+    /// What the alert is about within its kind and site (part of its key).
+    pub fn with_object(mut self, object: impl Into<String>) -> Self {
+        self.object = Some(object.into());
+        self
     }
 
     pub fn with_site(mut self, site_id: Uuid) -> Self {

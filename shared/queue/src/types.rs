@@ -225,7 +225,7 @@ impl QueueConfig {
     pub fn new(prefix: impl Into<String>) -> Self {
         Self {
             prefix: prefix.into(),
-            visibility_timeout: Duration::from_secs(30),
+            visibility_timeout: Duration::from_secs(10),
             max_attempts: 5,
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),

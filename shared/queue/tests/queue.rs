@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod queue {
+    mod alerts;
     pub mod common;
     mod dedup;
     mod lease;
@@ -15,5 +16,6 @@ mod queue {
     mod restart;
     mod retry;
     mod scripts;
+    mod site_guard;
     mod state;
 }

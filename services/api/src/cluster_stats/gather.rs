@@ -7,9 +7,9 @@ use chrono::{Duration, Utc};
 use domain::stats::totals_by_backend;
 use domain::{BackendId, Feature, Site};
 use geodb::GeoDb;
-use queue::{EvacuationState, Queue};
+use queue::{AlertFilter, EvacuationState, Queue};
 
-use super::{ALERT_WINDOW_SECS, BackendSnapshot, ControllerSnapshot, STATS_WINDOW_SECS, SiteSnapshot};
+use super::{BackendSnapshot, ControllerSnapshot, STATS_WINDOW_SECS, SiteSnapshot};
 
 /// The site's snapshot. GeoDB errors fail it; a Redis error only leaves `controller` empty, so
 /// the endpoint keeps serving while the queue is down.
@@ -80,12 +80,9 @@ async fn controller(q: &Queue, site: &Site, backends: &HashSet<BackendId>) -> qu
         .filter(|e| e.state == EvacuationState::Running && backends.contains(&BackendId(e.backend_id)))
         .map(|e| (e.host, e.total.saturating_sub(e.moved)))
         .collect();
-    let since = Utc::now() - Duration::seconds(ALERT_WINDOW_SECS);
-    let mut alerts = BTreeMap::new();
-    for a in q.alerts(queue::MAX_ALERTS).await? {
-        if a.site_id == Some(sid) && a.created_at >= since {
-            *alerts.entry(a.severity.as_str()).or_insert(0) += 1;
-        }
+    let mut open_alerts = BTreeMap::new();
+    for a in q.alerts(AlertFilter::open(queue::MAX_ALERTS).with_site(sid)).await? {
+        *open_alerts.entry(a.severity.as_str()).or_insert(0) += 1;
     }
     Ok(ControllerSnapshot {
         reachable,
@@ -95,6 +92,7 @@ async fn controller(q: &Queue, site: &Site, backends: &HashSet<BackendId>) -> qu
         desired_backends: q.desired_backends(sid).await?.map(|d| d.desired),
         failover_percent: q.failover_state(sid).await?.map(|f| f.percent),
         evacuating,
-        alerts,
+        open_alerts,
+        guard_tripped: q.guard_state(sid).await?.tripped,
     })
 }

@@ -13,8 +13,6 @@ pub mod gather;
 
 /// The window of proxy statistics the attempt gauges cover.
 pub const STATS_WINDOW_SECS: i64 = 300;
-/// How far back the alert counts look.
-pub const ALERT_WINDOW_SECS: i64 = 3600;
 
 #[derive(Debug, Clone)]
 pub struct SiteSnapshot {
@@ -51,8 +49,10 @@ pub struct ControllerSnapshot {
     pub failover_percent: Option<u8>,
     /// host → groups not yet moved, for evacuations still running.
     pub evacuating: BTreeMap<String, u64>,
-    /// severity → alerts raised for the site within [`ALERT_WINDOW_SECS`].
-    pub alerts: BTreeMap<&'static str, u64>,
+    /// severity → the site's open alerts (raised and not resolved).
+    pub open_alerts: BTreeMap<&'static str, u64>,
+    /// The capacity guard is tripped: no automatic move in the site until released.
+    pub guard_tripped: bool,
 }
 
 const SITE_STATUSES: [SiteStatus; 4] =
@@ -96,12 +96,18 @@ pub fn families(sites: &[SiteSnapshot]) -> Vec<Family> {
         "controller_cluster_failover_ratio",
         "Share (0-1) of the site's users forced elsewhere by failover",
     );
+    let mut guard = Family::gauge(
+        "controller_cluster_capacity_guard_tripped",
+        "1 while the site's capacity guard is tripped (no automatic move until an operator releases it), else 0",
+    );
     let mut evacuating = Family::gauge(
         "controller_cluster_evacuation_remaining_groups",
         "Groups still to move off an evacuating backend",
     );
-    let mut alerts =
-        Family::gauge("controller_cluster_alerts", "Alerts raised for the site in the last hour, by severity");
+    let mut open_alerts = Family::gauge(
+        "controller_cluster_open_alerts",
+        "Open alerts of the site (raised and not resolved, however long ago), by severity",
+    );
 
     for s in sites {
         let site = s.site.as_str();
@@ -165,8 +171,10 @@ pub fn families(sites: &[SiteSnapshot]) -> Vec<Family> {
         for (host, remaining) in &c.evacuating {
             evacuating.push(&[("site", site), ("backend", host)], *remaining as f64);
         }
+        guard.push(&[("site", site)], if c.guard_tripped { 1.0 } else { 0.0 });
         for severity in SEVERITIES {
-            alerts.push(&[("site", site), ("severity", severity)], c.alerts.get(severity).copied().unwrap_or(0) as f64);
+            let n = c.open_alerts.get(severity).copied().unwrap_or(0);
+            open_alerts.push(&[("site", site), ("severity", severity)], n as f64);
         }
     }
     vec![
@@ -187,7 +195,8 @@ pub fn families(sites: &[SiteSnapshot]) -> Vec<Family> {
         desired,
         failover,
         evacuating,
-        alerts,
+        open_alerts,
+        guard,
     ]
 }
 
@@ -268,7 +277,8 @@ mod tests {
             desired_backends: Some(3),
             failover_percent: Some(20),
             evacuating: [("b2.s1".to_owned(), 4)].into(),
-            alerts: [("critical", 2)].into(),
+            open_alerts: [("critical", 2)].into(),
+            guard_tripped: true,
         };
         let text = render(&families(&[site(Some(controller))]));
         assert_eq!(sample(&text, r#"controller_cluster_state_up{site="s1"}"#), Some("1"));
@@ -281,8 +291,9 @@ mod tests {
             sample(&text, r#"controller_cluster_evacuation_remaining_groups{site="s1",backend="b2.s1"}"#),
             Some("4")
         );
-        assert_eq!(sample(&text, r#"controller_cluster_alerts{site="s1",severity="critical"}"#), Some("2"));
-        assert_eq!(sample(&text, r#"controller_cluster_alerts{site="s1",severity="warning"}"#), Some("0"));
+        assert_eq!(sample(&text, r#"controller_cluster_open_alerts{site="s1",severity="critical"}"#), Some("2"));
+        assert_eq!(sample(&text, r#"controller_cluster_open_alerts{site="s1",severity="warning"}"#), Some("0"));
+        assert_eq!(sample(&text, r#"controller_cluster_capacity_guard_tripped{site="s1"}"#), Some("1"));
     }
 
     #[test]

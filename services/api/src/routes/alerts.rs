@@ -4,6 +4,7 @@
 use actix_web::web;
 use api_types::{AlertView, BackendReachabilityView};
 use domain::SiteId;
+use queue::AlertFilter;
 use serde::Deserialize;
 
 use crate::auth::{Auth, Viewer};
@@ -23,38 +24,64 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListAlerts {
-    /// Newest first, 1–1000, default 100.
+    /// open | resolved | all (default): resolved alerts are kept for a day after they cleared.
+    pub state: Option<String>,
+    /// Site name: only that site's alerts.
+    pub site: Option<String>,
+    /// Newest (last seen) first, 1–1000, default 100.
     pub limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "moves", security(("bearer" = [])), params(ListAlerts),
-    responses((status = 200, body = Vec<AlertView>)))]
+    responses((status = 200, body = Vec<AlertView>), (status = 400, body = api_types::Problem),
+        (status = 404, body = api_types::Problem)))]
 pub async fn alerts(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     q: Query<ListAlerts>,
 ) -> ApiResult<web::Json<Vec<AlertView>>> {
-    let limit = q.0.limit.unwrap_or(100);
+    let q = q.0;
+    let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_ALERTS).contains(&limit) {
         return Err(
             ApiError::new(ErrorCode::InvalidQuery, format!("limit: must be between 1 and {MAX_ALERTS}")).field("limit")
         );
     }
-    let alerts = state.queue.get()?.alerts(limit as usize).await?;
+    let mut filter = match q.state.as_deref().unwrap_or("all") {
+        "all" => AlertFilter::all(limit as usize),
+        "open" => AlertFilter::open(limit as usize),
+        "resolved" => AlertFilter::resolved(limit as usize),
+        _ => {
+            return Err(ApiError::new(ErrorCode::InvalidQuery, "state: must be open, resolved or all").field("state"));
+        }
+    };
     let sites = match state.geodb.get() {
-        Ok(db) => lookup::site_names(&*db).await.unwrap_or_default(),
+        Ok(db) => {
+            if let Some(name) = &q.site {
+                filter = filter.with_site(lookup::site(&*db, name).await?.id.0);
+            }
+            lookup::site_names(&*db).await.unwrap_or_default()
+        }
+        // Without GeoDB a site name cannot be resolved; the unfiltered list still can be served.
+        Err(e) if q.site.is_some() => return Err(e),
         Err(_) => Default::default(),
     };
+    let alerts = state.queue.get()?.alerts(filter).await?;
     Ok(web::Json(
         alerts
             .into_iter()
             .map(|a| AlertView {
+                state: a.state().as_str().to_owned(),
                 id: a.id,
                 severity: a.severity.as_str().to_owned(),
                 kind: a.kind,
                 message: a.message,
                 site: a.site_id.map(|id| sites.get(&SiteId(id)).map_or_else(|| id.to_string(), ToString::to_string)),
+                object: a.object,
+                count: a.count,
                 created_at: a.created_at,
+                last_seen: a.last_seen,
+                resolved_at: a.resolved_at,
                 context: a.context,
             })
             .collect(),

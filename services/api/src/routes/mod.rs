@@ -5,6 +5,7 @@ pub mod automation;
 pub mod backends;
 pub mod cluster_metrics;
 pub mod groups;
+pub mod guard;
 pub mod health;
 pub mod jobs;
 pub mod moves;
@@ -35,5 +36,6 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     alerts::configure(cfg);
     plans::configure(cfg);
     automation::configure(cfg);
+    guard::configure(cfg);
     cluster_metrics::configure(cfg);
 }

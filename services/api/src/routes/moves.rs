@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use api_types::{EnqueueJob, EvacuationView, JobAccepted, MoveGroup, MoveUser};
+use chrono::Utc;
 use domain::{Backend, GroupName, UserName};
 use queue::{EnqueueOutcome, Queue};
 use serde_json::json;
@@ -94,7 +95,9 @@ pub async fn evacuate(
 
 #[utoipa::path(get, path = "/api/v1/backends/{backend}/evacuation", tag = "moves", security(("bearer" = [])),
     params(("backend" = String, Path, description = "Backend host name")),
-    responses((status = 200, body = EvacuationView), (status = 404, body = api_types::Problem)))]
+    responses((status = 200, body = EvacuationView,
+            description = "state: running | stalled | done | failed; `stalled` (never stored) is a running evacuation without a heartbeat for 6 s or without a group moved for EVACUATION_STALL_SECS, with stalled_since and stalled_reason"),
+        (status = 404, body = api_types::Problem)))]
 pub async fn evacuation(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
@@ -105,10 +108,13 @@ pub async fn evacuation(
     let p = queue.evacuation(backend.id.0).await?.ok_or_else(|| {
         ApiError::new(ErrorCode::NoReading, format!("backend {} has never been evacuated", backend.host))
     })?;
+    // Only this job's beats count: another job's would not say that this one's worker lives.
+    let heartbeat = queue.evacuation_heartbeat(backend.id.0).await?.filter(|(job, _)| *job == p.job_id);
+    let seen = p.assess(Utc::now(), heartbeat.map(|(_, at)| at), state.evacuation_stall);
     Ok(web::Json(EvacuationView {
         backend: backend.host.into(),
         job_id: p.job_id,
-        state: p.state.as_str().to_owned(),
+        state: seen.state.as_str().to_owned(),
         total: p.total,
         moved: p.moved,
         moving: p.moving,
@@ -116,6 +122,9 @@ pub async fn evacuation(
         started_at: p.started_at,
         updated_at: p.updated_at,
         message: p.message,
+        last_moved_at: p.last_moved_at,
+        stalled_since: seen.stalled_since,
+        stalled_reason: seen.why,
     }))
 }
 

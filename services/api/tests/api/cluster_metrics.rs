@@ -108,6 +108,7 @@ async fn stored_readings_appear_and_the_cluster_endpoint_lists_only_enabled_site
         spread: BTreeMap::from([("memused".to_owned(), 1.25)]),
         scores: BTreeMap::new(),
         combined: BTreeMap::from([("b1.s1.test".to_owned(), 1.5)]),
+        shares: Default::default(),
         computed_at: Utc::now(),
     };
     queue.put_balance_state(&reading).await.unwrap();
@@ -120,18 +121,13 @@ async fn stored_readings_appear_and_the_cluster_endpoint_lists_only_enabled_site
         dry_run: false,
     };
     queue.put_desired_backends(&desired).await.unwrap();
-    for (severity, age_minutes) in [(AlertSeverity::Critical, 1), (AlertSeverity::Critical, 120)] {
-        let alert = Alert {
-            id: format!("a{age_minutes}"),
-            severity,
-            kind: "capacity_guard".into(),
-            message: "test".into(),
-            site_id: Some(site.id.0),
-            created_at: Utc::now() - Duration::minutes(age_minutes),
-            context: serde_json::Value::Null,
-        };
+    for (object, age_minutes) in [("b1", 1), ("b2", 120), ("b3", 5)] {
+        let mut alert =
+            Alert::new(AlertSeverity::Critical, "capacity_guard", "test").with_site(site.id.0).with_object(object);
+        alert.last_seen = Utc::now() - Duration::minutes(age_minutes);
         queue.raise_alert(&alert).await.unwrap();
     }
+    assert!(queue.resolve_alert("capacity_guard", Some(site.id.0), Some("b3")).await.unwrap());
     turn_on(&api, "s1", "on").await;
 
     let (status, _, body) = api.raw(Method::GET, "/api/v1/cluster/metrics", Some(ADMIN_TOKEN), None).await;
@@ -142,9 +138,9 @@ async fn stored_readings_appear_and_the_cluster_endpoint_lists_only_enabled_site
     assert_eq!(sample(&body, r#"controller_cluster_backend_load_score{site="s1",backend="b1.s1.test"}"#), Some(1.5));
     assert_eq!(sample(&body, r#"controller_cluster_desired_backends{site="s1"}"#), Some(3.0));
     assert_eq!(
-        sample(&body, r#"controller_cluster_alerts{site="s1",severity="critical"}"#),
-        Some(1.0),
-        "last hour only"
+        sample(&body, r#"controller_cluster_open_alerts{site="s1",severity="critical"}"#),
+        Some(2.0),
+        "open ones, however old; not the resolved one"
     );
     assert!(!body.contains(r#"site="s2""#), "s2 has cluster_metrics off: {body}");
 

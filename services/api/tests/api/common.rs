@@ -14,6 +14,8 @@ use queue::Queue;
 use testkit::TempGeoDb;
 
 pub const ADMIN_TOKEN: &str = "test-bootstrap-admin-token-0123456789";
+/// `EVACUATION_STALL_SECS` of the test server: the setting's default.
+pub const EVACUATION_STALL: std::time::Duration = std::time::Duration::from_secs(120);
 
 pub struct TestApi {
     pub base: String,
@@ -50,6 +52,7 @@ impl TestApi {
             queue,
             admin_token_hash: Some(hash_token(ADMIN_TOKEN)),
             metrics: telemetry::install_metrics().expect("metrics"),
+            evacuation_stall: EVACUATION_STALL,
         };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().expect("addr"));

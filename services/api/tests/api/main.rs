@@ -10,6 +10,7 @@ mod cluster_metrics;
 mod common;
 mod errors;
 mod groups;
+mod guard;
 mod health;
 mod jobs;
 mod moves;

@@ -1,12 +1,12 @@
 use api_types::{
     AlertView, BackendReachabilityView, EvacuationView, JobAccepted, JobView, MoveGroup, MoveUser, UpdateBackend,
 };
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use domain::UserName;
 use queue::{Alert, AlertSeverity, BackendReachability, EvacuationProgress, EvacuationState, Queue, QueueConfig};
 use testkit::redis::{RedisServer, unique_prefix};
 
-use crate::common::{TestApi, problem};
+use crate::common::{EVACUATION_STALL, TestApi, problem};
 
 async fn setup() -> (TestApi, Queue, RedisServer) {
     let redis = RedisServer::start().await;
@@ -128,10 +128,63 @@ async fn evacuations_are_jobs_with_readable_progress() {
         started_at: now,
         updated_at: now,
         message: None,
+        last_moved_at: Some(now),
     };
     queue.put_evacuation(&progress).await.unwrap();
+    queue.beat_evacuation(b.id.0, &job.job_id).await.unwrap();
     let view: EvacuationView = api.admin.get("/backends/b1.s1.test/evacuation").await.unwrap();
     assert_eq!((view.state.as_str(), view.total, view.moved, view.moving), ("running", 100, 40, 10));
+    assert_eq!((view.stalled_since, view.stalled_reason), (None, None));
+}
+
+#[tokio::test]
+async fn a_running_evacuation_without_a_live_worker_or_without_moves_reads_stalled() {
+    let (api, queue, _redis) = setup().await;
+    let b = api.db().get_backend_by_host(&domain::HostName::parse("b2.s1.test").unwrap()).await.unwrap().unwrap();
+    let now = Utc::now();
+    let minute_ago = now - TimeDelta::seconds(60);
+    let progress = EvacuationProgress {
+        backend_id: b.id.0,
+        host: "b2.s1.test".into(),
+        job_id: "evac-1".into(),
+        state: EvacuationState::Running,
+        total: 100,
+        moved: 40,
+        moving: 10,
+        failed: 0,
+        started_at: minute_ago,
+        updated_at: minute_ago,
+        message: None,
+        last_moved_at: Some(minute_ago),
+    };
+    let read = || async { api.admin.get::<EvacuationView>("/backends/b2.s1.test/evacuation").await.unwrap() };
+
+    // Its worker was last heard of a minute ago, and no heartbeat is left.
+    queue.put_evacuation(&progress).await.unwrap();
+    let view = read().await;
+    assert_eq!((view.state.as_str(), view.stalled_since), ("stalled", Some(minute_ago)), "{view:?}");
+    assert!(view.stalled_reason.as_deref().unwrap().contains("worker holding it stopped"), "{view:?}");
+
+    // A heartbeat of another job says nothing about this one's worker.
+    queue.beat_evacuation(b.id.0, "evac-0").await.unwrap();
+    assert_eq!(read().await.state, "stalled");
+
+    // Its own fresh heartbeat: running again.
+    queue.beat_evacuation(b.id.0, "evac-1").await.unwrap();
+    let view = read().await;
+    assert_eq!((view.state.as_str(), view.stalled_since, view.stalled_reason.as_deref()), ("running", None, None));
+    assert_eq!(view.last_moved_at, Some(minute_ago));
+
+    // Alive, but no group moved for longer than EVACUATION_STALL_SECS.
+    let long_ago = now - TimeDelta::from_std(EVACUATION_STALL).unwrap() - TimeDelta::seconds(30);
+    queue.put_evacuation(&EvacuationProgress { last_moved_at: Some(long_ago), ..progress.clone() }).await.unwrap();
+    let view = read().await;
+    assert_eq!((view.state.as_str(), view.stalled_since), ("stalled", Some(long_ago)), "{view:?}");
+    assert!(view.stalled_reason.as_deref().unwrap().contains("no group left the backend"), "{view:?}");
+
+    // Finished evacuations never stall.
+    queue.put_evacuation(&EvacuationProgress { state: EvacuationState::Done, ..progress }).await.unwrap();
+    assert_eq!(read().await.state, "done");
 }
 
 #[tokio::test]
@@ -177,22 +230,48 @@ async fn user_moves_and_kicks_are_jobs() {
 }
 
 #[tokio::test]
-async fn alerts_are_listed_newest_first() {
+async fn alerts_are_listed_newest_first_and_filtered_by_state_and_site() {
     let (api, queue, _redis) = setup().await;
-    for (i, severity) in [AlertSeverity::Warning, AlertSeverity::Critical].into_iter().enumerate() {
-        let alert = Alert {
-            id: format!("a{i}"),
-            severity,
-            kind: "stuck_move".into(),
-            message: format!("alert {i}"),
-            site_id: None,
-            created_at: Utc::now(),
-            context: serde_json::json!({"group": "default-1"}),
-        };
+    let s1 = api.db().get_site_by_name(&domain::SiteName::parse("s1").unwrap()).await.unwrap().unwrap().id.0;
+    let start = Utc::now() - TimeDelta::minutes(10);
+    for (i, (severity, object)) in
+        [(AlertSeverity::Warning, "default-1"), (AlertSeverity::Critical, "default-2")].into_iter().enumerate()
+    {
+        let mut alert = Alert::new(severity, "stuck_move", format!("alert {i}"))
+            .with_site(s1)
+            .with_object(object)
+            .with_context(serde_json::json!({"group": object}));
+        alert.id = format!("a{i}");
+        alert.last_seen = start + TimeDelta::seconds(i as i64);
         queue.raise_alert(&alert).await.unwrap();
     }
-    let alerts: Vec<AlertView> = api.admin.get("/alerts").await.unwrap();
-    let seen: Vec<_> = alerts.iter().map(|a| (a.id.as_str(), a.severity.as_str())).collect();
-    assert_eq!(seen, [("a1", "critical"), ("a0", "warning")]);
+    let mut again =
+        Alert::new(AlertSeverity::Warning, "stuck_move", "alert 0 again").with_site(s1).with_object("default-1");
+    again.last_seen = start + TimeDelta::seconds(5);
+    queue.raise_alert(&again).await.unwrap();
+    queue.raise_alert(&Alert::new(AlertSeverity::Critical, "capacity_guard", "no site")).await.unwrap();
+    assert!(queue.resolve_alert("stuck_move", Some(s1), Some("default-2")).await.unwrap());
+
+    let alerts: Vec<AlertView> = api.admin.get("/alerts?site=s1").await.unwrap();
+    let seen: Vec<_> = alerts.iter().map(|a| (a.id.as_str(), a.state.as_str(), a.count)).collect();
+    assert_eq!(seen, [("a0", "open", 2), ("a1", "resolved", 1)], "all states by default, newest first");
+    let a0 = &alerts[0];
+    assert_eq!(
+        (a0.site.as_deref(), a0.object.as_deref(), a0.message.as_str()),
+        (Some("s1"), Some("default-1"), "alert 0 again")
+    );
+    assert_eq!((a0.last_seen > a0.created_at, a0.resolved_at), (true, None));
+    assert!(alerts[1].resolved_at.is_some());
+
+    let open: Vec<AlertView> = api.admin.get("/alerts?state=open").await.unwrap();
+    assert_eq!(open.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(), ["capacity_guard", "stuck_move"]);
+    let resolved: Vec<AlertView> = api.admin.get("/alerts?state=resolved&limit=5").await.unwrap();
+    assert_eq!(resolved.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["a1"]);
+    assert_eq!(api.admin.get::<Vec<AlertView>>("/alerts").await.unwrap().len(), 3);
+    assert!(api.admin.get::<Vec<AlertView>>("/alerts?site=s2").await.unwrap().is_empty());
+
+    let p = problem(api.admin.get::<Vec<AlertView>>("/alerts?state=closed").await);
+    assert_eq!((p.status, p.code.as_str(), p.field.as_deref()), (400, "invalid_query", Some("state")));
     assert_eq!(problem(api.admin.get::<Vec<AlertView>>("/alerts?limit=0").await).field.as_deref(), Some("limit"));
+    assert_eq!(problem(api.admin.get::<Vec<AlertView>>("/alerts?site=nowhere").await).status, 404);
 }

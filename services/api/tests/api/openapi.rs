@@ -38,12 +38,14 @@ async fn the_openapi_document_lists_every_route_with_its_methods() {
         "GET /api/v1/sites/{site}/stats",
         "GET /api/v1/sites/{site}/metrics",
         "GET /api/v1/cluster/metrics",
+        "GET /api/v1/sites/{site}/guard",
+        "POST /api/v1/sites/{site}/guard/release",
         "POST /api/v1/tokens",
         "GET /readyz",
     ] {
         assert!(routes.contains(expected), "{expected} missing from the OpenAPI document");
     }
-    assert_eq!(routes.len(), 64, "every handler is documented: {routes:#?}");
+    assert_eq!(routes.len(), 66, "every handler is documented: {routes:#?}");
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }

@@ -66,6 +66,7 @@ async fn the_balance_reading_is_served_once_computed() {
         spread: BTreeMap::from([("memused".to_owned(), 1.0)]),
         scores: BTreeMap::from([("b1.s1.test".to_owned(), BTreeMap::from([("memused".to_owned(), 1.2)]))]),
         combined: BTreeMap::from([("b1.s1.test".to_owned(), 1.2)]),
+        shares: Default::default(),
         computed_at: Utc::now(),
     };
     queue.put_balance_state(&reading).await.unwrap();

@@ -10,6 +10,7 @@ use config::{AutomationConfig, BalanceConfig, MitigationConfig, MoveConfig};
 use domain::{Backend, BackendId, SettingName, SettingScope, Site, SiteName};
 use geodb::{GeoDb, GeoDbError};
 use queue::{Alert, BackendReachability, Queue, QueueError};
+use uuid::Uuid;
 
 use super::JobError;
 
@@ -96,6 +97,17 @@ impl Context {
         tracing::error!(kind = %alert.kind, severity = ?alert.severity, message = %alert.message, context = %alert.context, "alert raised");
         if let Err(error) = self.queue.raise_alert(&alert).await {
             tracing::error!(%error, kind = %alert.kind, "cannot store the alert in redis");
+        }
+    }
+
+    /// Resolves the open alert of the key (kind, site, object), when its condition cleared.
+    /// Best effort, like [`Self::raise`]: after a Redis error the alert stays open, the safe side
+    /// (an operator looks at a condition that already cleared).
+    pub async fn resolve(&self, kind: &str, site: Option<Uuid>, object: Option<&str>) {
+        match self.queue.resolve_alert(kind, site, object).await {
+            Ok(true) => tracing::info!(kind, site = ?site, object, "alert resolved"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, kind, object, "cannot resolve the alert in redis"),
         }
     }
 }

@@ -19,11 +19,11 @@ use jobs::moves::EvacuateBackendPayload;
 use queue::{Alert, AlertSeverity, Delivery, EvacuationProgress, EvacuationState};
 use serde_json::json;
 
-use jobs::moves::unusable_destination;
+use policy::destination::{self, Candidate};
 
 use super::context::{Context, geodb_error, queue_error};
 use super::group_move::{self, GroupMove, Start, Watch};
-use super::{JobError, JobResult};
+use super::{JobError, JobResult, site_safety};
 
 /// A group whose moves are abandoned by someone else (or cannot start) is tried again, but not
 /// forever.
@@ -31,16 +31,22 @@ const MAX_TRIES_PER_GROUP: u32 = 3;
 
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: EvacuateBackendPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
+    // Beats until `run` returns, however it returns: readers tell a stopped worker from a slow one.
+    let _heartbeat = ctx.queue.keep_evacuation_beating(payload.backend_id.0, &delivery.job_id);
     let started = Instant::now();
     let backend = ctx
         .backend(payload.backend_id)
         .await?
         .ok_or_else(|| JobError::Abort(format!("backend {} not found", payload.backend_id)))?;
+    // One plan per site: while this holds the backend as a source, no other move of the site
+    // sends groups to it. Renewed until `run` returns; released when the evacuation ends.
+    let owner = site_safety::evacuation_owner(backend.id);
+    let _reservation = site_safety::keep_reserved(ctx, backend.site_id, backend.id, &owner).await?;
     let mut groups = groups_on(ctx, backend.site_id, backend.id).await?;
     let mut progress = resume_or_start(ctx, delivery, &backend, groups.len() as u64).await?;
     // Refused before the drain: a standby backend whose groups cannot go anywhere would only
     // turn users away.
-    if !groups.is_empty() && destinations(ctx, &backend).await?.1.is_empty() {
+    if !groups.is_empty() && !destinations(ctx, &backend).await?.1.iter().any(|c| destination::refusal(c).is_none()) {
         let error = no_destination(ctx, &backend).await;
         return Err(fail(ctx, &mut progress, error).await);
     }
@@ -120,6 +126,8 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     progress.state = EvacuationState::Done;
     progress.message = None;
     save(ctx, &mut progress).await?;
+    site_safety::release(ctx, backend.site_id, backend.id, &owner).await;
+    ctx.resolve("evacuation_no_destination", Some(backend.site_id.0), Some(&backend.id.to_string())).await;
     tracing::info!(backend = %backend.host, moved = progress.moved, elapsed_ms, "backend evacuated");
     Ok(json!({ "backend": backend.host, "total": progress.total, "moved": progress.moved, "elapsed_ms": elapsed_ms }))
 }
@@ -164,16 +172,23 @@ async fn resume_or_start(
             started_at: now,
             updated_at: now,
             message: None,
+            last_moved_at: Some(now),
         },
     };
     progress.state = EvacuationState::Running;
+    // A record of an older worker: the stall clock of this attempt starts now.
+    progress.last_moved_at.get_or_insert(now);
     progress.total = progress.total.max(on_backend);
     save(ctx, &mut progress).await?;
     Ok(progress)
 }
 
 fn count(progress: &mut EvacuationProgress, groups: &[UserGroup], given_up: &HashSet<GroupName>) {
-    progress.moved = progress.total.saturating_sub(groups.len() as u64);
+    let moved = progress.total.saturating_sub(groups.len() as u64);
+    if moved > progress.moved {
+        progress.last_moved_at = Some(Utc::now());
+    }
+    progress.moved = moved;
     progress.moving = groups.iter().filter(|g| g.is_moving()).count() as u64;
     progress.failed = given_up.len() as u64;
 }
@@ -185,17 +200,17 @@ fn pick_batch<'a>(remaining: &[&'a UserGroup], size: usize) -> Vec<&'a UserGroup
 }
 
 /// The batch's moves: running ones keep their marker and destination; new ones get a marker of
-/// this job and the destination with the fewest groups per unit of load factor.
+/// this job and a destination by the one destination rule (healthy, not reserved, lowest load),
+/// each pick predicted on the ones before it.
 async fn plan_batch(
     ctx: &Context,
     delivery: &Delivery,
     backend: &Backend,
     batch: &[&UserGroup],
 ) -> Result<Vec<GroupMove>, JobError> {
-    let (all, destinations) = destinations(ctx, backend).await?;
-    let mut counts = geodb::ops::group_counts(&*ctx.db, backend.site_id)
-        .await
-        .map_err(|e| geodb_error("count the groups per backend", e))?;
+    let (all, candidates) = destinations(ctx, backend).await?;
+    let new = batch.iter().filter(|g| g.moving.is_none()).count();
+    let mut picks = destination::assign(&candidates, new).into_iter();
     let mut moves = Vec::with_capacity(batch.len());
     for group in batch {
         let (destination, marker) = match (&group.moving, group.alt_backend_id) {
@@ -205,13 +220,12 @@ async fn plan_batch(
                 continue;
             }
             (None, _) => {
-                let Some(destination) = domain::placement::backend_for_new_group(&destinations, &counts) else {
+                let Some(destination) = picks.next() else {
                     return Err(no_destination(ctx, backend).await);
                 };
                 (destination, format!("{}:{}", delivery.job_id, group.name))
             }
         };
-        *counts.entry(destination).or_default() += 1;
         let destination_host =
             all.iter().find(|b| b.id == destination).map_or_else(|| destination.to_string(), |b| b.host.to_string());
         moves.push(GroupMove {
@@ -227,17 +241,13 @@ async fn plan_batch(
     Ok(moves)
 }
 
-/// The site's backends, and those of them that may take groups now (online, load factor above
-/// 0, not unreachable, not the evacuated one).
-async fn destinations(ctx: &Context, backend: &Backend) -> Result<(Vec<Backend>, Vec<Backend>), JobError> {
+/// The site's backends, and all of them as destination candidates, the evacuated one a source.
+async fn destinations(ctx: &Context, backend: &Backend) -> Result<(Vec<Backend>, Vec<Candidate>), JobError> {
     let all = ctx.db.list_backends(Some(backend.site_id)).await.map_err(|e| geodb_error("list the backends", e))?;
-    let reachability = ctx.reachability().await?;
-    let usable = all
-        .iter()
-        .filter(|b| b.id != backend.id && unusable_destination(b, reachability.get(&b.id)).is_none())
-        .cloned()
-        .collect();
-    Ok((all, usable))
+    let groups =
+        geodb::ops::all_groups(&*ctx.db, backend.site_id).await.map_err(|e| geodb_error("list the groups", e))?;
+    let candidates = site_safety::candidates(ctx, backend.site_id, &all, &groups, &[backend.id]).await?;
+    Ok((all, candidates))
 }
 
 async fn no_destination(ctx: &Context, backend: &Backend) -> JobError {
@@ -247,6 +257,7 @@ async fn no_destination(ctx: &Context, backend: &Backend) -> JobError {
     );
     let alert = Alert::new(AlertSeverity::Critical, "evacuation_no_destination", &message)
         .with_site(backend.site_id.0)
+        .with_object(backend.id.to_string())
         .with_context(json!({ "backend_id": backend.id, "host": backend.host }));
     ctx.raise(alert).await;
     JobError::Abort(message)
@@ -254,6 +265,13 @@ async fn no_destination(ctx: &Context, backend: &Backend) -> JobError {
 
 /// Records the failure in the progress (best effort: the job's own error says the same).
 async fn fail(ctx: &Context, progress: &mut EvacuationProgress, error: JobError) -> JobError {
+    if let JobError::Abort(_) = error {
+        // No further attempt will hold the source: let the site's other automation go on.
+        let backend = domain::BackendId(progress.backend_id);
+        if let Ok(Some(b)) = ctx.db.get_backend(backend).await {
+            site_safety::release(ctx, b.site_id, backend, &site_safety::evacuation_owner(backend)).await;
+        }
+    }
     progress.state = EvacuationState::Failed;
     progress.message = Some(error.to_string());
     if let Err(e) = save(ctx, progress).await {

@@ -32,9 +32,15 @@ fn progress_counts_what_left_the_backend_and_what_still_moves() {
         started_at: Utc::now(),
         updated_at: Utc::now(),
         message: None,
+        last_moved_at: None,
     };
     let still_on = [group(1, Some("job:default-1")), group(2, None), group(3, Some("job:default-3"))];
     let given_up: HashSet<GroupName> = [GroupName::default_n(3)].into();
+    let before = Utc::now();
     count(&mut progress, &still_on, &given_up);
     assert_eq!((progress.moved, progress.moving, progress.failed), (7, 2, 1));
+    let moved_at = progress.last_moved_at.unwrap();
+    assert!(moved_at >= before, "moving groups off restarts the stall clock");
+    count(&mut progress, &still_on, &given_up);
+    assert_eq!(progress.last_moved_at, Some(moved_at), "nothing more moved: the clock runs on");
 }

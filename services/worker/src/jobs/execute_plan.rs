@@ -7,17 +7,18 @@
 //! never starts a second move of the same thing. Only `SetOffline` is done inline: it is one
 //! GeoDB write, made only while the backend is still empty.
 
-use domain::{Backend, BackendId, BackendStatus, GroupName, Site, SiteId};
+use domain::{BackendId, BackendStatus, GroupName, Site, SiteId};
 use geodb::{BackendUpdate, GroupFilter};
 use jobs::JobKind;
 use jobs::mitigation::ExecutePlanPayload;
-use jobs::moves::{EvacuateBackendPayload, unusable_destination};
+use jobs::moves::EvacuateBackendPayload;
+use policy::destination;
 use policy::plan::PlannedMove;
 use queue::{Delivery, EnqueueOutcome, NewJob, PlanState, QueueError};
 use serde_json::{Value, json};
 
 use super::context::{Context, geodb_error, queue_error};
-use super::{JobError, JobResult};
+use super::{JobError, JobResult, site_safety};
 
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: ExecutePlanPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
@@ -39,6 +40,9 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         .await
         .map_err(|e| geodb_error("read the plan's site", e))?
         .ok_or_else(|| JobError::Abort(format!("the plan's site {} no longer exists", stored.plan.site)))?;
+    if let Some(why) = site_safety::guard_refusal(ctx, site.id).await? {
+        return Err(JobError::Abort(format!("plan {} not executed: {why}", stored.id)));
+    }
     let executed = execute(ctx, &site, &stored.plan.moves, &delivery.job_id).await?;
     match ctx.queue.mark_plan_executed(&stored.id).await {
         // Another attempt marked it first; the dedup keys kept the moves single.
@@ -91,9 +95,11 @@ async fn enqueue(ctx: &Context, kind: JobKind, payload: Value, dedup: String) ->
     })
 }
 
-/// One group off `from`: the named one (to `to` when given), else any group not moving to the
-/// best destination. Nothing when a group is already moving off `from`: the last shed is still
-/// being watched, and shedding faster would turn "move one and watch" into an evacuation.
+/// One group off `from`: the named one (to `to` when given), else one `policy::destination::
+/// shed_group` allows. The destination is judged again now by the one destination rule (the
+/// plan may be minutes old): a planned one that became unusable is replaced by the best usable
+/// one. Nothing when a group is already moving off `from`: the last shed is still being watched,
+/// and shedding faster would turn "move one and watch" into an evacuation.
 async fn shed(
     ctx: &Context,
     site: SiteId,
@@ -101,22 +107,24 @@ async fn shed(
     from: BackendId,
     to: Option<BackendId>,
 ) -> Result<Value, JobError> {
-    let on_source = groups_on(ctx, site, from).await?;
-    if group.is_none() && on_source.iter().any(domain::UserGroup::is_moving) {
+    let backends = ctx.db.list_backends(Some(site)).await.map_err(|e| geodb_error("list the backends", e))?;
+    let groups = geodb::ops::all_groups(&*ctx.db, site).await.map_err(|e| geodb_error("list the groups", e))?;
+    let on_source: Vec<&domain::UserGroup> = groups.iter().filter(|g| g.backend_id == from).collect();
+    if group.is_none() && on_source.iter().any(|g| g.is_moving()) {
         return Ok(json!({ "skipped": "a group is already moving off the backend" }));
     }
+    let residency = chrono::TimeDelta::from_std(ctx.balance.residency).unwrap_or(chrono::TimeDelta::MAX);
     let chosen = match group {
-        Some(name) => on_source.iter().find(|g| &g.name == name && !g.is_moving()),
-        None => on_source.iter().find(|g| !g.is_moving()),
+        Some(name) => on_source.iter().copied().find(|g| &g.name == name && !g.is_moving()),
+        None => destination::shed_group(&on_source, chrono::Utc::now(), residency),
     };
     let Some(chosen) = chosen else {
-        return Ok(json!({ "skipped": "no group to move on the backend (moved, moving or gone)" }));
+        return Ok(json!({ "skipped": "no group to move on the backend (moved, moving, pinned or gone)" }));
     };
-    let destination = match to {
-        Some(to) => Some(to),
-        None => best_destination(ctx, site, from).await?,
-    };
-    let Some(destination) = destination else {
+    let candidates = site_safety::candidates(ctx, site, &backends, &groups, &[from]).await?;
+    let planned =
+        to.and_then(|to| candidates.iter().find(|c| c.id == to)).filter(|c| destination::refusal(c).is_none());
+    let Some(destination) = planned.map(|c| c.id).or_else(|| destination::best(&candidates)) else {
         return Ok(json!({ "skipped": "no other backend of the site can take a group now" }));
     };
     let payload = json!({
@@ -126,20 +134,6 @@ async fn shed(
         "expected_backend_id": from,
     });
     enqueue(ctx, JobKind::MoveGroup, payload, format!("move:{site}:{}", chosen.name)).await
-}
-
-/// Among the site's usable destinations (online, load factor above 0, reachable, not `from`), the
-/// one with the fewest groups per unit of load factor: the rule new groups are placed by.
-async fn best_destination(ctx: &Context, site: SiteId, from: BackendId) -> Result<Option<BackendId>, JobError> {
-    let all = ctx.db.list_backends(Some(site)).await.map_err(|e| geodb_error("list the backends", e))?;
-    let reachability = ctx.reachability().await?;
-    let usable: Vec<Backend> = all
-        .into_iter()
-        .filter(|b| b.id != from && unusable_destination(b, reachability.get(&b.id)).is_none())
-        .collect();
-    let counts =
-        geodb::ops::group_counts(&*ctx.db, site).await.map_err(|e| geodb_error("count the groups per backend", e))?;
-    Ok(domain::placement::backend_for_new_group(&usable, &counts))
 }
 
 /// Offline only while the backend holds no group: a group that arrived since the plan would

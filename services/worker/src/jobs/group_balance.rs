@@ -85,6 +85,9 @@ pub async fn run_pass(ctx: &Context, delivery: &Delivery) -> JobResult {
         let skipped = format!("group_balancing is {state}: only the feature on executes plans");
         return Ok(json!({ "site": site.name, "feature": state.to_string(), "skipped": skipped }));
     }
+    if let Some(why) = super::site_safety::guard_refusal(ctx, site.id).await? {
+        return Ok(json!({ "site": site.name, "feature": "on", "skipped": why, "reason": "capacity_guard_tripped" }));
+    }
     let stored = ctx.queue.group_plan(site.id.0).await.map_err(|e| queue_error("read the group plan", e))?;
     let Some(stored) = stored else {
         return Ok(json!({ "site": site.name, "feature": "on", "skipped": "no group plan stored" }));

@@ -17,6 +17,8 @@ use crate::metrics;
 
 /// How often GeoDB is read while a move is watched: the source finishes a move in seconds.
 const POLL: Duration = Duration::from_millis(200);
+/// The alert kind of a move that did not finish in time; its object is the group (or user) name.
+pub const STUCK_MOVE: &str = "stuck_move";
 
 /// One group move, identified by its marker (the job id, or job id and group for evacuations).
 #[derive(Debug, Clone)]
@@ -75,6 +77,8 @@ pub async fn start(ctx: &Context, mv: &GroupMove) -> Result<Start, JobError> {
             g.moving.as_deref().unwrap_or("?")
         ))),
         (MoveRefusal::NotOnExpectedBackend, Some(g)) if g.backend_id == mv.destination && !g.is_moving() => {
+            // Also how a retry finds a move that was stuck and then finished: not stuck any more.
+            ctx.resolve(STUCK_MOVE, Some(mv.site.0), Some(group.as_str())).await;
             Ok(Start::AlreadyThere)
         }
         (MoveRefusal::NotOnExpectedBackend, Some(g)) => Err(JobError::Abort(format!(
@@ -112,7 +116,11 @@ pub async fn finish(ctx: &Context, mv: &GroupMove, source_url: &str) -> Result<W
             .map_err(|e| geodb_error("watch the group move", e))?
             .ok_or_else(|| JobError::Abort(format!("group {} disappeared while moving", mv.group)))?;
         match group.moving.as_deref() {
-            None if group.backend_id == mv.destination => return Ok(Watch::Finished),
+            None if group.backend_id == mv.destination => {
+                // An earlier attempt of this move may have raised it.
+                ctx.resolve(STUCK_MOVE, Some(mv.site.0), Some(mv.group.as_str())).await;
+                return Ok(Watch::Finished);
+            }
             None => {
                 return Ok(Watch::Abandoned(format!(
                     "the move of group {} was abandoned: it is not moving and still on backend {}",
@@ -131,10 +139,11 @@ pub async fn finish(ctx: &Context, mv: &GroupMove, source_url: &str) -> Result<W
                 "site_id": mv.site, "group": mv.group, "source_backend_id": mv.source,
                 "destination_backend_id": mv.destination, "marker": mv.marker, "last_access_error": last_error,
             });
-            ctx.raise(
-                Alert::new(AlertSeverity::Critical, "stuck_move", &message).with_site(mv.site.0).with_context(context),
-            )
-            .await;
+            let alert = Alert::new(AlertSeverity::Critical, STUCK_MOVE, &message)
+                .with_site(mv.site.0)
+                .with_object(mv.group.as_str())
+                .with_context(context);
+            ctx.raise(alert).await;
             return Ok(Watch::Stuck(message));
         }
         if last_access.elapsed() >= ctx.moves.access_retry {

@@ -24,7 +24,7 @@ use queue::{BalanceState, Delivery, NewJob};
 use serde_json::json;
 
 use super::context::{Context, geodb_error, queue_error};
-use super::{JobError, JobResult};
+use super::{JobError, JobResult, site_safety};
 use crate::metrics;
 
 /// Bounds one metrics query or scrape: a slow backend must not hold the whole run.
@@ -49,6 +49,22 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
 
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
     let now = Utc::now();
+    // One plan per site: nothing moves while the guard is tripped, and balancing does not run
+    // into a backend an evacuation is draining or filling.
+    if let Some(why) = site_safety::guard_refusal(ctx, site.id).await? {
+        return Ok(
+            json!({ "site": site.name, "feature": state.to_string(), "skipped": why, "reason": "capacity_guard_tripped" }),
+        );
+    }
+    let reserved = ctx.queue.reservations(site.id.0).await.map_err(|e| queue_error("read the reservations", e))?;
+    if !reserved.is_empty() {
+        let hosts: Vec<String> =
+            reserved.iter().filter_map(|r| host(&backends, BackendId(r.backend_id)).map(str::to_owned)).collect();
+        return Ok(json!({
+            "site": site.name, "feature": state.to_string(), "reason": "evacuation_in_progress",
+            "skipped": format!("evacuation in progress ({}): balancing waits until it ends", hosts.join(", ")),
+        }));
+    }
     let (raw, source) = read_zscores(ctx, &site, &backends).await?;
     let (reading, mut smoothed) = smooth(ctx, &site, raw, now).await?;
     let by_host: HashMap<&str, BackendId> = backends.iter().map(|b| (b.host.as_str(), b.id)).collect();
@@ -68,19 +84,21 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let relative_spread = reading.relative_spread();
     let published = publish(ctx, &site, &reading, &zscores, &backends, &settings).await?;
 
-    let reachability = ctx.reachability().await?;
+    let groups =
+        geodb::ops::all_groups(ctx.db.as_ref(), site.id).await.map_err(|e| geodb_error("list the groups", e))?;
+    let candidates = site_safety::candidates(ctx, site.id, &backends, &groups, &[]).await?;
     let balance_backends: Vec<BalanceBackend> = backends
         .iter()
-        .map(|b| BalanceBackend {
+        .zip(&candidates)
+        .map(|(b, c)| BalanceBackend {
             id: b.id,
             status: b.status,
             load_factor: b.load_factor,
-            // No record yet counts as reachable, as for every move destination check.
-            reachable: reachability.get(&b.id).is_none_or(|r| r.reachable),
+            // Reachable and healthy in the current evidence: the one destination rule's inputs
+            // beyond status and load factor, which the balancer checks itself.
+            reachable: c.reachable && c.healthy_now,
         })
         .collect();
-    let groups =
-        geodb::ops::all_groups(ctx.db.as_ref(), site.id).await.map_err(|e| geodb_error("list the groups", e))?;
     let recent_moves = ctx.queue.balance_moves(site.id.0).await.map_err(|e| queue_error("read balancing moves", e))?;
     let input = BalanceInput {
         zscores: &zscores,
@@ -187,15 +205,19 @@ async fn publish(
     let combined = balance::combined_scores(zscores, &names, settings.combine);
     let spread = balance::metric_spread(zscores);
     // In units of load when the source gives the spreads; z-scores alone read the same at any scale.
-    let balancedness = match balance::relative_scores(zscores, &names, &reading.relative_spread()) {
+    let relative = balance::relative_scores(zscores, &names, &reading.relative_spread());
+    let balancedness = match &relative {
         Some(shares) => balance::relative_balancedness(&balance::adjusted_scores(
-            &shares,
+            shares,
             &policy_backends(backends),
             1,
             settings.load_factor_weight,
         )),
         None => balance::balancedness(&combined),
     };
+    // Signed shares of the mean, as load shares (1.0 = average) by host.
+    let shares: BTreeMap<String, f64> =
+        backends.iter().filter_map(|b| relative.as_ref()?.get(&b.id).map(|s| (b.host.to_string(), 1.0 + s))).collect();
     metrics::site_balance(site.name.as_str(), balancedness, &spread);
     let state = BalanceState {
         site_id: site.id.0,
@@ -210,6 +232,7 @@ async fn publish(
             .iter()
             .filter_map(|b| combined.get(&b.id).map(|s| (b.host.to_string(), *s)))
             .collect::<BTreeMap<_, _>>(),
+        shares,
         computed_at: Utc::now(),
     };
     ctx.queue.put_balance_state(&state).await.map_err(|e| queue_error("store the balance reading", e))?;

@@ -16,6 +16,7 @@ pub mod move_user;
 pub mod probe;
 pub mod reachability;
 pub mod site_failover;
+pub mod site_safety;
 
 use std::fmt;
 

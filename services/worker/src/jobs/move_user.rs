@@ -14,6 +14,7 @@ use queue::{Alert, AlertSeverity, Delivery};
 use serde_json::json;
 
 use super::context::{Context, geodb_error};
+use super::group_move::STUCK_MOVE;
 use super::{JobError, JobResult};
 use crate::metrics;
 
@@ -35,6 +36,8 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     }
     if !user.is_moving() {
         if user.site_id == dest_site && from == payload.group {
+            // Also how a retry finds a move that was stuck and then finished.
+            ctx.resolve(STUCK_MOVE, Some(dest_site.0), Some(name.as_str())).await;
             return Ok(done(from.as_str()));
         }
         if ctx.db.get_group(dest_site, &payload.group).await.map_err(|e| geodb_error("read the group", e))?.is_none() {
@@ -79,6 +82,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         if !now.is_moving() {
             if now.group.as_ref() == Some(&payload.group) && now.site_id == dest_site {
                 tracing::info!(user = %name, %from, to = %payload.group, backend = %backend.host, "user move finished");
+                ctx.resolve(STUCK_MOVE, Some(dest_site.0), Some(name.as_str())).await;
                 return Ok(done(from.as_str()));
             }
             return Err(JobError::Abort(format!("the move of user {name} was abandoned before it finished")));
@@ -92,12 +96,11 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             );
             metrics::stuck_move("user");
             let context = json!({ "user": name, "from": from, "to": payload.group, "backend": backend.host });
-            ctx.raise(
-                Alert::new(AlertSeverity::Critical, "stuck_move", &message)
-                    .with_site(dest_site.0)
-                    .with_context(context),
-            )
-            .await;
+            let alert = Alert::new(AlertSeverity::Critical, STUCK_MOVE, &message)
+                .with_site(dest_site.0)
+                .with_object(name.as_str())
+                .with_context(context);
+            ctx.raise(alert).await;
             // Retry, as for group moves: the move stays in GeoDB and the next attempt resumes it.
             return Err(JobError::Retry(message));
         }

@@ -25,6 +25,7 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             access_retry: Duration::from_secs(1),
             evacuation_batch_size: 10,
             evacuation_batch_interval: Duration::ZERO,
+            evacuation_stall: Duration::from_secs(120),
             name_resolution_grace: Duration::from_secs(10),
         },
         balance: config::BalanceConfig {
@@ -45,6 +46,10 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             evacuate_failure_ratio: 0.9,
             min_samples: 20,
             capacity_guard_ratio: 0.75,
+            confirm: Duration::from_secs(15),
+            watch: Duration::from_secs(300),
+            max_growth: 3.0,
+            guard_cooldown: None,
         },
         automation: config::AutomationConfig {
             failover_window: Duration::from_secs(120),

@@ -1,11 +1,10 @@
 //! The controller state beside the queue: reachability and evacuation records replace each
-//! other per backend, alerts are newest first and capped, and a stored value that does not parse
-//! is reported as corrupt rather than skipped.
+//! other per backend (alerts have their own module), and a stored value that does not parse is
+//! reported as corrupt rather than skipped.
 
 use chrono::{Duration as TimeDelta, Utc};
-use queue::{Alert, AlertSeverity, BackendReachability, EvacuationProgress, EvacuationState, MAX_ALERTS, QueueError};
+use queue::{AlertFilter, BackendReachability, EvacuationProgress, EvacuationState, QueueError};
 use redis::AsyncCommands;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::common::env;
@@ -38,6 +37,7 @@ fn progress(backend: Uuid, moved: u64, state: EvacuationState) -> EvacuationProg
         started_at: now,
         updated_at: now,
         message: None,
+        last_moved_at: Some(now),
     }
 }
 
@@ -77,26 +77,35 @@ async fn evacuation_progress_replaces_the_previous_one_of_its_backend() {
 }
 
 #[tokio::test]
-async fn alerts_are_newest_first_and_capped() {
-    let env = env("state-alerts").await;
-    assert!(env.queue.alerts(10).await.unwrap().is_empty());
-    let first = Alert::new(AlertSeverity::Critical, "stuck_move", "group g1 did not finish moving")
-        .with_site(Uuid::new_v4())
-        .with_context(json!({"group": "g1"}));
-    env.queue.raise_alert(&first).await.unwrap();
-    let second = Alert::new(AlertSeverity::Warning, "no_destination", "nowhere to go");
-    env.queue.raise_alert(&second).await.unwrap();
-    assert_eq!(env.queue.alerts(10).await.unwrap(), vec![second.clone(), first.clone()]);
-    assert_eq!(env.queue.alerts(1).await.unwrap(), vec![second]);
-    assert!(env.queue.alerts(0).await.unwrap().is_empty());
+async fn an_evacuation_heartbeat_is_kept_apart_from_the_progress_and_expires() {
+    let env = env("state-evac-beat").await;
+    let backend = Uuid::new_v4();
+    assert_eq!(env.queue.evacuation_heartbeat(backend).await.unwrap(), None);
+    let stored = progress(backend, 10, EvacuationState::Running);
+    env.queue.put_evacuation(&stored).await.unwrap();
+    let before = Utc::now();
+    env.queue.beat_evacuation(backend, "job-1").await.unwrap();
+    let (job, at) = env.queue.evacuation_heartbeat(backend).await.unwrap().unwrap();
+    assert_eq!(job, "job-1");
+    assert!(at >= before - TimeDelta::seconds(1) && at <= Utc::now(), "{at}");
+    assert_eq!(env.queue.evacuation(backend).await.unwrap(), Some(stored), "the progress is untouched");
 
-    for i in 0..MAX_ALERTS + 5 {
-        env.queue.raise_alert(&Alert::new(AlertSeverity::Warning, "flood", format!("alert {i}"))).await.unwrap();
-    }
-    let all = env.queue.alerts(usize::MAX).await.unwrap();
-    assert_eq!(all.len(), MAX_ALERTS);
-    assert_eq!(all[0].message, format!("alert {}", MAX_ALERTS + 4), "the newest is kept first");
-    assert!(all.iter().all(|a| a.kind == "flood"), "the oldest were dropped");
+    let key = env.key(&format!("state:evacuation_heartbeat:{backend}"));
+    let mut raw = env.raw().await;
+    let ttl_ms: i64 = raw.pttl(&key).await.unwrap();
+    let beat_ms = queue::EVACUATION_HEARTBEAT.as_millis() as i64;
+    assert!(ttl_ms > 3 * beat_ms && ttl_ms <= 5 * beat_ms, "expires after a few beats: {ttl_ms} ms");
+    let _: () = raw.set(&key, "{not json").await.unwrap();
+    assert!(matches!(env.queue.evacuation_heartbeat(backend).await, Err(QueueError::Corrupt(_))));
+
+    // The ticker's first beat is at once, not a period later.
+    let other = Uuid::new_v4();
+    let _ticker = env.queue.keep_evacuation_beating(other, "job-2");
+    let (job, _) = testkit::wait_until_async("the first beat", std::time::Duration::from_secs(1), || async {
+        env.queue.evacuation_heartbeat(other).await.unwrap()
+    })
+    .await;
+    assert_eq!(job, "job-2");
 }
 
 #[tokio::test]
@@ -105,10 +114,11 @@ async fn a_value_that_does_not_parse_is_corrupt() {
     let mut raw = env.raw().await;
     let backend = Uuid::new_v4();
     let _: () = raw.hset(env.key("state:evacuations"), backend.to_string(), "{not json").await.unwrap();
-    let _: () = raw.lpush(env.key("state:alerts"), "[]").await.unwrap();
+    let _: () = raw.hset(env.key("state:alert:meta"), "[null,\"k\",null]", "[]").await.unwrap();
+    let _: () = raw.zadd(env.key("state:alert:seen"), "[null,\"k\",null]", 1).await.unwrap();
     let _: () = raw.hset(env.key("state:reachability"), backend.to_string(), "7").await.unwrap();
     assert!(matches!(env.queue.evacuation(backend).await, Err(QueueError::Corrupt(_))));
-    assert!(matches!(env.queue.alerts(5).await, Err(QueueError::Corrupt(_))));
+    assert!(matches!(env.queue.alerts(AlertFilter::all(5)).await, Err(QueueError::Corrupt(_))));
     assert!(matches!(env.queue.backend_reachability().await, Err(QueueError::Corrupt(_))));
 }
 
