@@ -306,7 +306,7 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(types.len(), unique.len(), "{types:?}");
-        assert_eq!(types.len(), 18);
+        assert_eq!(types.len(), 19);
         assert!(text.contains(r#"controller_cluster_backend_groups{site="s2",backend="b1.s1"} 7"#));
     }
 }
