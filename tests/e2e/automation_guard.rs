@@ -131,7 +131,14 @@ async fn failures_starting_on_different_backends_in_different_runs_count_over_th
     cluster.set_faults("b3.e2e.sim", json!({ "failure_ratio": 0.99 })).await;
     let result = mitigate_until(&cluster, "the guard trips", |r| has_reason(r, "capacity_guard")).await;
     assert_eq!(result["moves"], json!([]), "{result}");
-    assert_eq!(placement(&cluster).await, before, "nothing moved off b3");
+    // b3 read as degraded while its failure began may have shed one group (to a healthy
+    // backend); nothing was evacuated.
+    let moved = changed(&before, &placement(&cluster).await);
+    assert!(moved.len() <= 1, "only a shed, no evacuation: {moved:?}");
+    assert!(
+        moved.iter().all(|(_, from, to)| from == "b3.e2e.sim" && (to == "b4.e2e.sim" || to == "b5.e2e.sim")),
+        "{moved:?}"
+    );
     let guard = cluster.site.queue.guard_state(cluster.site_id.0).await.unwrap();
     assert_eq!(guard.out_of_service.len(), 3, "{guard:?}");
     assert_eq!(statuses(&cluster).await["b3.e2e.sim"], BackendStatus::Online);
