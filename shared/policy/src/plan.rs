@@ -102,7 +102,6 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::MitigationPlan;
 
     #[test]
     fn plans_round_trip_through_json() {
@@ -127,7 +126,6 @@ mod tests {
 
     #[test]
     fn a_refused_mitigation_plan_moves_nothing() {
-        let m = MitigationPlan { evacuate: vec![BackendId::random()], ..Default::default() };
         let decision = crate::guard::GuardDecision::Refused {
             refusal: crate::guard::Refusal::Tripped,
             would_evacuate: 1,
@@ -135,7 +133,6 @@ mod tests {
             ratio: 1.0,
             reasons: vec![Reason::critical("capacity_guard", "x")],
         };
-        let _ = m;
         let plan = Plan::from_mitigation(SiteId::random(), DateTime::UNIX_EPOCH, &decision);
         assert!(plan.moves.is_empty());
         assert!(crate::reason::has_code(&plan.reasons, "capacity_guard"));
