@@ -82,6 +82,7 @@ fn decide(s: &Site) -> (usize, bool) {
             groups: 100,
             evacuating: false,
             healthy_now: true,
+            failing_now: false,
             can_receive: true,
         })
         .collect();

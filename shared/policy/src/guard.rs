@@ -1,7 +1,8 @@
 //! The capacity guard: a correlated failure (a network split, a bad deploy) makes many backends
 //! look broken at once, and evacuating most of a site onto the few left would take those down too.
 //! The guard counts the whole site: backends already out of service (evacuating, drained,
-//! standby, offline) plus the ones this run would take out. Above `capacity_guard_ratio` it trips,
+//! standby, offline), the ones this run would take out, and the ones failing now whose failure is
+//! not confirmed yet (they are next). Above `capacity_guard_ratio` it trips,
 //! and a tripped guard stays tripped (no automatic move of any kind in the site) until an operator
 //! releases it, or, when a cool-down is configured, the site has been healthy that long. Below
 //! the ratio it still checks that the healthy rest can take the groups.
@@ -66,6 +67,10 @@ pub struct GuardBackend {
     pub evacuating: bool,
     /// Not failing or degraded in the current evidence.
     pub healthy_now: bool,
+    /// Failing in the current evidence, confirmed or not. Counted as out of service: a correlated
+    /// failure is confirmed backend by backend over a few runs, and a run that saw only the
+    /// first ones confirmed must not evacuate them onto the others.
+    pub failing_now: bool,
     /// A usable move destination (`destination::refusal` is `None`).
     pub can_receive: bool,
 }
@@ -111,7 +116,8 @@ impl GuardDecision {
 /// The backends out of service after `plan`, and their share of the site (all backends of the
 /// site, whatever their status: the ratio is of the site, not of what is left of it).
 pub fn out_of_service(backends: &[GuardBackend], plan: &MitigationPlan) -> (Vec<BackendId>, f64) {
-    let mut out: Vec<BackendId> = backends.iter().filter(|b| b.unavailable()).map(|b| b.id).collect();
+    let mut out: Vec<BackendId> =
+        backends.iter().filter(|b| b.unavailable() || b.failing_now).map(|b| b.id).collect();
     for id in plan.evacuate.iter().chain(&plan.set_offline) {
         if !out.contains(id) {
             out.push(*id);

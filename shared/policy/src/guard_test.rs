@@ -15,6 +15,7 @@ fn backend(groups: u64) -> GuardBackend {
         groups,
         evacuating: false,
         healthy_now: true,
+        failing_now: false,
         can_receive: true,
     }
 }
@@ -63,6 +64,27 @@ fn backends_already_out_of_service_count_with_the_candidates() {
     let (state, decision) = check(&GuardState::default(), &backends, plan, t0(), &GuardSettings::default());
     assert!(matches!(decision, GuardDecision::Refused { refusal: Refusal::Tripped, would_evacuate: 8, .. }));
     assert_eq!(state.out_of_service.len(), 8);
+}
+
+#[test]
+fn backends_failing_now_but_not_yet_confirmed_count_too() {
+    // A correlated failure of 4 of 5 is confirmed over several runs: a run that sees only two
+    // confirmed must not evacuate them onto the two that are next.
+    let s = GuardSettings { max_growth: 100.0, ..GuardSettings::default() };
+    let mut backends = site(5);
+    let plan = evacuating(&mut backends, &[0, 1]);
+    for b in &mut backends[2..4] {
+        (b.healthy_now, b.failing_now) = (false, true);
+    }
+    let (state, decision) = check(&GuardState::default(), &backends, plan.clone(), t0(), &s);
+    assert!(matches!(decision, GuardDecision::Refused { refusal: Refusal::Tripped, would_evacuate: 4, .. }));
+    assert!(state.tripped);
+    // Degraded now (not failing) stays in service: two of five out proceeds.
+    for b in &mut backends[2..4] {
+        b.failing_now = false;
+    }
+    let (_, decision) = check(&GuardState::default(), &backends, plan, t0(), &s);
+    assert!(matches!(decision, GuardDecision::Proceed { .. }), "{decision:?}");
 }
 
 #[test]
@@ -163,6 +185,7 @@ proptest! {
                 groups: 10,
                 evacuating: *status == 2 && !healthy,
                 healthy_now: *healthy,
+                failing_now: false,
                 can_receive: true,
             }).collect();
             let plan = MitigationPlan {

@@ -222,6 +222,7 @@ async fn decide(
             groups: c.groups,
             evacuating: reserved.contains(&b.id),
             healthy_now: assessment(&b.id).is_none_or(|a| a.healthy_now()),
+            failing_now: assessment(&b.id).is_some_and(|a| a.current.is_failing()),
             can_receive: destination::refusal(&policy::destination::Candidate { source: false, ..*c }).is_none(),
         })
         .collect();
