@@ -116,8 +116,7 @@ impl GuardDecision {
 /// The backends out of service after `plan`, and their share of the site (all backends of the
 /// site, whatever their status: the ratio is of the site, not of what is left of it).
 pub fn out_of_service(backends: &[GuardBackend], plan: &MitigationPlan) -> (Vec<BackendId>, f64) {
-    let mut out: Vec<BackendId> =
-        backends.iter().filter(|b| b.unavailable() || b.failing_now).map(|b| b.id).collect();
+    let mut out: Vec<BackendId> = backends.iter().filter(|b| b.unavailable() || b.failing_now).map(|b| b.id).collect();
     for id in plan.evacuate.iter().chain(&plan.set_offline) {
         if !out.contains(id) {
             out.push(*id);
