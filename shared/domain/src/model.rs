@@ -86,7 +86,7 @@ impl Backend {
 
     /// Whether new groups or moved groups may be placed here.
     pub fn is_destination(&self) -> bool {
-        self.status.accepts_users() && self.load_factor.get() > 0
+        crate::destination::backend_refusal(self.status, self.load_factor, Default::default()).is_none()
     }
 }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use queue::Priority;
+use domain::Priority;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobKind {

@@ -15,7 +15,7 @@ fn kinds_round_trip_through_their_names() {
     }
     assert_eq!(JobKind::NAMES, JobKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().as_slice());
     assert_eq!("Probe".parse::<JobKind>(), Err(UnknownJobKind));
-    assert_eq!(JobKind::Probe.default_priority(), queue::Priority::Low);
+    assert_eq!(JobKind::Probe.default_priority(), domain::Priority::Low);
 }
 
 #[test]

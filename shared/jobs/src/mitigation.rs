@@ -66,7 +66,7 @@ mod tests {
         let site = domain::SiteId::random();
         assert!(validate("error_mitigation", &json!({ "site_id": site })).is_ok());
         assert_eq!(validate("error_mitigation", &json!({ "site_id": "x" })).unwrap_err().field, "payload.site_id");
-        assert_eq!(JobKind::ErrorMitigation.default_priority(), queue::Priority::High);
+        assert_eq!(JobKind::ErrorMitigation.default_priority(), domain::Priority::High);
     }
 
     #[test]

@@ -3,8 +3,7 @@
 //! through the domain's parsers, so a worker never sees a name GeoDB would refuse. Whether the
 //! named objects exist is the job's business: it reads GeoDB when it runs.
 
-use domain::{Backend, BackendId, GroupName, SiteId, UserName, ValidationError, ValidationKind};
-use queue::BackendReachability;
+use domain::{BackendId, GroupName, SiteId, UserName, ValidationError, ValidationKind};
 use serde::{Deserialize, Serialize};
 
 use crate::payload::Payload;
@@ -148,23 +147,4 @@ pub type LoadBalancePayload = SitePayload;
 /// The dedup key of a group move: one move per group at a time, whoever asks.
 pub fn move_dedup_key(site: SiteId, group: &GroupName) -> String {
     format!("move:{site}:{group}")
-}
-
-/// Why `backend` cannot take a group now, if it cannot: the rule the API checks before
-/// enqueuing a move and the job checks again before starting it.
-pub fn unusable_destination(backend: &Backend, reachability: Option<&BackendReachability>) -> Option<String> {
-    let host = &backend.host;
-    if !backend.status.accepts_users() {
-        return Some(format!("destination backend {host} is {}: groups move only to online backends", backend.status));
-    }
-    if backend.load_factor.get() == 0 {
-        return Some(format!("destination backend {host} has load factor 0: it is being drained"));
-    }
-    match reachability {
-        Some(r) if !r.reachable => {
-            let why = r.last_error.as_deref().unwrap_or("its doveadm API does not answer");
-            Some(format!("destination backend {host} is unreachable: {why}"))
-        }
-        _ => None,
-    }
 }

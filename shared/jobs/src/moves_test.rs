@@ -15,7 +15,7 @@ fn error(kind: &str, payload: serde_json::Value) -> String {
 fn the_move_kinds_run_on_the_high_priority_pool() {
     for name in ["move_group", "evacuate_backend", "move_user", "kick", "reachability"] {
         let kind: JobKind = name.parse().unwrap();
-        assert_eq!(kind.default_priority(), queue::Priority::High, "{name}");
+        assert_eq!(kind.default_priority(), domain::Priority::High, "{name}");
     }
 }
 

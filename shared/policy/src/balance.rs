@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
+use domain::destination::{Observed, backend_refusal};
 use domain::{BackendId, BackendStatus, GroupName, LoadFactor, UserGroup};
 use serde::{Deserialize, Serialize};
 
@@ -84,7 +85,8 @@ pub struct BalanceBackend {
 
 impl BalanceBackend {
     fn is_destination(&self) -> bool {
-        self.status == BackendStatus::Online && self.reachable && self.load_factor.get() > 0
+        let observed = Observed { unreachable: (!self.reachable).then_some("unreachable"), ..Observed::default() };
+        backend_refusal(self.status, self.load_factor, observed).is_none()
     }
 }
 

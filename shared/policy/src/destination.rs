@@ -8,6 +8,7 @@
 //! It must never choose by group count alone when load figures exist, and never return a backend
 //! the refusal rule refuses.
 
+use domain::destination::{Observed, backend_refusal};
 use domain::{BackendId, BackendStatus, LoadFactor};
 use serde::{Deserialize, Serialize};
 
@@ -32,21 +33,15 @@ pub struct Candidate {
     pub load_share: Option<f64>,
 }
 
-/// Why `c` may not receive a group, or `None` when it may.
+/// Why `c` may not receive a group, or `None` when it may (`domain::destination`, with this run's
+/// observations).
 pub fn refusal(c: &Candidate) -> Option<&'static str> {
-    if !c.status.accepts_users() {
-        Some("not online")
-    } else if c.load_factor == LoadFactor::DRAIN {
-        Some("load factor 0 (being drained)")
-    } else if !c.reachable {
-        Some("unreachable")
-    } else if c.source {
-        Some("being evacuated")
-    } else if !c.healthy_now {
-        Some("failing or degraded now")
-    } else {
-        None
-    }
+    let observed = Observed {
+        unreachable: (!c.reachable).then_some("unreachable"),
+        unhealthy: !c.healthy_now,
+        evacuating: c.source,
+    };
+    backend_refusal(c.status, c.load_factor, observed).map(|r| r.reason())
 }
 
 /// Picks a destination for each of `count` groups, in order, each pick predicted on the state

@@ -9,21 +9,7 @@ use uuid::Uuid;
 
 use crate::EVACUATION_HEARTBEAT;
 
-/// The last doveadm probe of a backend.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackendReachability {
-    pub backend_id: Uuid,
-    pub site_id: Uuid,
-    pub host: String,
-    /// False once a probe failed (name-resolution failures only after their grace period).
-    pub reachable: bool,
-    pub checked_at: DateTime<Utc>,
-    /// Since when `reachable` has had its current value.
-    pub since: DateTime<Utc>,
-    pub last_error: Option<String>,
-    /// When name resolution started failing, while it still does (the grace period runs from it).
-    pub name_failure_since: Option<DateTime<Utc>>,
-}
+pub use domain::BackendReachability;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -5,7 +5,8 @@
 use actix_web::{HttpResponse, web};
 use api_types::{EnqueueJob, EvacuationView, JobAccepted, MoveGroup, MoveUser};
 use chrono::Utc;
-use domain::{Backend, GroupName, UserName};
+use domain::destination::{self, Observed, Refusal};
+use domain::{Backend, GroupName, UserGroup, UserName};
 use queue::{EnqueueOutcome, Queue};
 use serde_json::json;
 
@@ -35,11 +36,19 @@ async fn submit(queue: &Queue, kind: &str, payload: serde_json::Value, dedup_key
     Ok(HttpResponse::Accepted().json(JobAccepted { job_id, outcome: outcome.into() }))
 }
 
-/// Why `backend` cannot take groups now, if it cannot (the job checks the same rule again).
-async fn unusable_destination(queue: &Queue, backend: &Backend) -> ApiResult<Option<String>> {
+/// Why `group` cannot move to `backend` now, if it cannot (`domain::destination`; the job checks
+/// the same rule again).
+async fn refusal(queue: &Queue, group: &UserGroup, backend: &Backend) -> ApiResult<Option<ApiError>> {
     let reachability = queue.backend_reachability().await?;
     let latest = reachability.iter().find(|r| r.backend_id == backend.id.0);
-    Ok(jobs::moves::unusable_destination(backend, latest))
+    let observed = Observed { unreachable: latest.and_then(|r| r.unreachable_because()), ..Observed::default() };
+    Ok(destination::refusal(group, backend, observed).map(|refusal| {
+        let detail = refusal.explain(&group.name, &backend.host);
+        match refusal {
+            Refusal::GroupMoving(_) => ApiError::new(ErrorCode::GroupMoving, detail),
+            _ => ApiError::new(ErrorCode::DestinationUnusable, detail).field("backend"),
+        }
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/sites/{site}/groups/{group}/move", tag = "moves", security(("bearer" = [])),
@@ -61,18 +70,8 @@ pub async fn move_group(
         .await?
         .ok_or_else(|| ApiError::not_found(ErrorCode::GroupNotFound, "group", &name))?;
     let dest = lookup::backend(&*db, &body.0.backend).await.map_err(|e| e.field("backend"))?;
-    let refuse = |why: String| Err(ApiError::new(ErrorCode::DestinationUnusable, why).field("backend"));
-    if dest.site_id != site.id {
-        return refuse(format!("backend {} is not in site {}", dest.host, site.name));
-    }
-    if dest.id == group.backend_id {
-        return refuse(format!("group {name} is already on {}", dest.host));
-    }
-    if let Some(moving) = &group.moving {
-        return Err(ApiError::new(ErrorCode::GroupMoving, format!("group {name} is moving (move {moving})")));
-    }
-    if let Some(why) = unusable_destination(&queue, &dest).await? {
-        return refuse(why);
+    if let Some(refused) = refusal(&queue, &group, &dest).await? {
+        return Err(refused);
     }
     let payload = json!({
         "site_id": site.id, "group": name, "destination_backend_id": dest.id, "expected_backend_id": group.backend_id,

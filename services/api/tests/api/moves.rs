@@ -76,7 +76,7 @@ async fn moves_to_unusable_destinations_are_refused_with_the_reason() {
     );
     refused(
         problem(api.admin.post::<_, JobAccepted>("/sites/s1/groups/default-2/move", &dest("b1.s2.test")).await),
-        "not in site",
+        "not in the site of group",
     );
 
     let b = api.db().get_backend_by_host(&domain::HostName::parse(others[1]).unwrap()).await.unwrap().unwrap();

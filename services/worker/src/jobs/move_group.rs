@@ -14,8 +14,6 @@ use jobs::moves::MoveGroupPayload;
 use queue::Delivery;
 use serde_json::json;
 
-use jobs::moves::unusable_destination;
-
 use super::context::{Context, geodb_error};
 use super::group_move::{self, GroupMove, Start, Watch};
 use super::{JobError, JobResult};
@@ -80,26 +78,18 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     }
 }
 
-/// The refusals the brief lists, each naming its reason, checked against GeoDB and the latest
-/// reachability record.
+/// The refusals the brief lists (`domain::destination`), each naming its reason, checked against
+/// GeoDB and the latest reachability record.
 async fn refuse_destination(
     ctx: &Context,
     group: &domain::UserGroup,
     destination: &domain::Backend,
 ) -> Result<(), JobError> {
-    let host = &destination.host;
-    if destination.site_id != group.site_id {
-        return Err(JobError::Abort(format!("destination backend {host} is not in the group's site")));
-    }
-    if destination.id == group.backend_id {
-        return Err(JobError::Abort(format!("destination backend {host} is the group's source backend")));
-    }
-    if let Some(moving) = &group.moving {
-        return Err(JobError::Abort(format!("group {} is moving under another move (marker {moving})", group.name)));
-    }
     let reachability = ctx.reachability().await?;
-    match unusable_destination(destination, reachability.get(&destination.id)) {
-        Some(why) => Err(JobError::Abort(why)),
+    let unreachable = reachability.get(&destination.id).and_then(|r| r.unreachable_because());
+    let observed = domain::destination::Observed { unreachable, ..Default::default() };
+    match domain::destination::refusal(group, destination, observed) {
+        Some(refusal) => Err(JobError::Abort(refusal.explain(&group.name, &destination.host))),
         None => Ok(()),
     }
 }
