@@ -48,21 +48,10 @@ impl<T: Clone + Send + Sync + 'static> Connecting<T> {
         let handle = Self { inner: Arc::new(RwLock::new(None)), unavailable };
         let slot = handle.inner.clone();
         tokio::spawn(async move {
-            let mut delay = Duration::from_millis(100);
-            loop {
-                match connect().await {
-                    Ok(value) => {
-                        tracing::info!(what, "connected");
-                        if let Ok(mut guard) = slot.write() {
-                            *guard = Some(value);
-                        }
-                        return;
-                    }
-                    Err(err) => {
-                        tracing::warn!(what, error = %err, retry_in_ms = delay.as_millis() as u64, "connect failed");
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(Duration::from_secs(5));
-                    }
+            if let Some(value) = service::connect_with_retry(what, connect, std::future::pending()).await {
+                tracing::info!(what, "connected");
+                if let Ok(mut guard) = slot.write() {
+                    *guard = Some(value);
                 }
             }
         });

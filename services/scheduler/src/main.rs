@@ -1,7 +1,6 @@
 //! `controller-scheduler`: start-up and shutdown, step by step.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -43,7 +42,13 @@ async fn run(config: Config) -> anyhow::Result<()> {
     });
 
     // Redis: wait for it as long as it takes; until then no instance can lead anyway.
-    let Some(queue) = connect(config.redis_url.expose(), config.queue_config(), shutdown.clone()).await else {
+    let (redis_url, queue_config) = (config.redis_url.expose(), config.queue_config());
+    let mut stopping = shutdown.clone();
+    let stopped = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    let connect = || Queue::connect(redis_url, queue_config.clone());
+    let Some(queue) = service::connect_with_retry("connect", connect, stopped).await else {
         tracing::info!("controller-scheduler stopped before redis was reachable");
         return Ok(());
     };
@@ -53,25 +58,4 @@ async fn run(config: Config) -> anyhow::Result<()> {
     Scheduler::new(queue, owner, entries, ttl).run(shutdown).await;
     tracing::info!("controller-scheduler stopped");
     Ok(())
-}
-
-/// Connects, retrying with backoff (logged once); `None` if shutdown was requested first.
-async fn connect(url: &str, config: queue::QueueConfig, mut shutdown: watch::Receiver<bool>) -> Option<Queue> {
-    let mut delay = Duration::from_millis(100);
-    let mut logged = false;
-    loop {
-        match Queue::connect(url, config.clone()).await {
-            Ok(queue) => return Some(queue),
-            Err(error) => {
-                if !std::mem::replace(&mut logged, true) {
-                    tracing::warn!(%error, "redis not reachable; retrying");
-                }
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    _ = shutdown.wait_for(|stop| *stop) => return None,
-                }
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
 }

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::heartbeat::InFlight;
 use crate::metrics;
-use crate::outage::Outage;
+use service::Outage;
 
 /// Large enough to amortise a round trip, small enough to keep one script call short.
 const MAX_BATCH: usize = 256;

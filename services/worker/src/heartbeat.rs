@@ -12,7 +12,7 @@ use std::time::Duration;
 use queue::{Consumer, Delivery};
 use tokio::sync::watch;
 
-use crate::outage::Outage;
+use service::Outage;
 
 /// Claimed jobs by job id, from their start until their result is stored.
 #[derive(Debug, Clone)]

@@ -8,7 +8,6 @@ pub mod complete;
 pub mod heartbeat;
 pub mod jobs;
 pub mod metrics;
-pub mod outage;
 pub mod pool;
 pub mod signals;
 pub mod upkeep;

@@ -1,14 +1,12 @@
 //! `controller-worker --priority high|low`: start-up and shutdown, step by step.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
 use config::{Config, Service};
 use controller_worker::jobs::context::Context as JobContext;
 use controller_worker::jobs::{Registry, probe::Probe};
-use controller_worker::outage::Outage;
 use controller_worker::pool::{Drain, Pool};
 use controller_worker::signals::Signals;
 use controller_worker::{admin, metrics, upkeep};
@@ -68,14 +66,17 @@ async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
     // Redis: wait for it as long as it takes; a worker that exits would only be restarted into
     // the same outage.
     let queue_config = config.queue_config();
-    let Some(queue) = connect(config.redis_url.expose(), queue_config.clone(), &mut signals).await else {
+    let redis_url = config.redis_url.expose();
+    let connect = || Queue::connect(redis_url, queue_config.clone());
+    let Some(queue) = service::connect_with_retry("connect", connect, signals.stop()).await else {
         tracing::info!("shutdown requested before redis was reachable; controller-worker stopped");
         return Ok(());
     };
     tracing::info!(prefix = %queue_config.prefix, "queue connected");
 
     // GeoDB, which the move jobs read and write conditionally: waited for like Redis.
-    let Some(db) = connect_geodb(&config.geodb, &mut signals).await else {
+    let connect = || geodb::connect(&config.geodb);
+    let Some(db) = service::connect_with_retry("geodb connect", connect, signals.stop()).await else {
         tracing::info!("shutdown requested before geodb was reachable; controller-worker stopped");
         return Ok(());
     };
@@ -151,45 +152,5 @@ fn doveadm_auth(config: &config::DoveadmConfig) -> doveadm::Auth {
         (Some(key), _) => doveadm::Auth::ApiKey(key.expose().to_owned()),
         (None, Some(password)) => doveadm::Auth::Password(password.expose().to_owned()),
         (None, None) => doveadm::Auth::None,
-    }
-}
-
-/// Opens GeoDB, retrying with backoff; `None` if shutdown was requested first.
-async fn connect_geodb(options: &geodb::ConnectOptions, signals: &mut Signals) -> Option<Arc<dyn geodb::GeoDb>> {
-    let mut outage = Outage::new("geodb connect");
-    loop {
-        match geodb::connect(options).await {
-            Ok(db) => {
-                outage.succeeded();
-                return Some(db);
-            }
-            Err(error) => {
-                let delay = outage.failed(&error);
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = signals.stop() => return None,
-                }
-            }
-        }
-    }
-}
-
-/// Connects, retrying with backoff; `None` if shutdown was requested first.
-async fn connect(url: &str, config: queue::QueueConfig, signals: &mut Signals) -> Option<Queue> {
-    let mut outage = Outage::new("connect");
-    loop {
-        match Queue::connect(url, config.clone()).await {
-            Ok(queue) => {
-                outage.succeeded();
-                return Some(queue);
-            }
-            Err(error) => {
-                let delay = outage.failed(&error);
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = signals.stop() => return None,
-                }
-            }
-        }
     }
 }

@@ -21,8 +21,8 @@ use crate::complete::{self, Finished};
 use crate::heartbeat::{self, InFlight};
 use crate::jobs::Registry;
 use crate::metrics;
-use crate::outage::Outage;
 use crate::signals::Signals;
+use service::Outage;
 
 /// How long one fetch waits for a job when the stream is empty; it bounds how long a shutdown
 /// request waits for the loop to notice it.

@@ -11,8 +11,8 @@ use std::time::Duration;
 use queue::{Consumer, Queue};
 
 use crate::metrics;
-use crate::outage::Outage;
 use crate::signals::Signals;
+use service::Outage;
 
 /// Retries promoted per call; a longer backlog is promoted in further calls of the same tick.
 const PROMOTE_BATCH: usize = 500;

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use config::{Config, Service};
 
+mod outage;
+pub use outage::Outage;
+
 /// Flags every service takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
@@ -77,6 +80,37 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
     })
 }
 
+/// Calls `connect` until it succeeds, backing off while it fails and logging the outage as
+/// [`Outage`] does; `None` once `stop` resolves first. The one connect loop of every binary.
+pub async fn connect_with_retry<T, E, F, Fut>(
+    what: &'static str,
+    mut connect: F,
+    stop: impl Future<Output = ()>,
+) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: std::fmt::Display,
+{
+    let mut outage = Outage::new(what);
+    tokio::pin!(stop);
+    loop {
+        match connect().await {
+            Ok(value) => {
+                outage.succeeded();
+                return Some(value);
+            }
+            Err(error) => {
+                let delay = outage.failed(&error);
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = &mut stop => return None,
+                }
+            }
+        }
+    }
+}
+
 /// `host:pid:random`: names this process in leases, consumer groups and logs.
 pub fn instance_name() -> String {
     let host = hostname::get().map_or_else(|_| "unknown".to_owned(), |h| h.to_string_lossy().into_owned());
@@ -86,6 +120,29 @@ pub fn instance_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Paused time: the backoff sleeps advance the clock instantly, so the test waits for nothing.
+    #[tokio::test(start_paused = true)]
+    async fn connecting_retries_with_backoff_until_it_succeeds() {
+        let started = tokio::time::Instant::now();
+        let mut calls = 0;
+        let connect = || {
+            calls += 1;
+            let attempt = calls;
+            async move { if attempt < 4 { Err("refused") } else { Ok(attempt) } }
+        };
+        let got = connect_with_retry("test", connect, std::future::pending()).await;
+        assert_eq!(got, Some(4));
+        // Three failures: 100 + 200 + 400 ms of backoff.
+        assert_eq!(started.elapsed(), std::time::Duration::from_millis(700));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connecting_gives_up_when_asked_to_stop() {
+        let stop = tokio::time::sleep(std::time::Duration::from_secs(60));
+        let got: Option<()> = connect_with_retry("test", || async { Err::<(), _>("refused") }, stop).await;
+        assert_eq!(got, None);
+    }
 
     #[test]
     fn instance_names_are_unique_per_call_and_name_the_process() {
