@@ -11,8 +11,3 @@ pub type GroupBalancePlanPayload = SitePayload;
 /// `group_balance_pass`: enqueue the next moves of the site's stored group plan; the worker's
 /// home site when absent.
 pub type GroupBalancePassPayload = SitePayload;
-
-/// The dedup key of a user move, as the API and plan execution use it: one move per user.
-pub fn move_user_dedup_key(user: &domain::UserName) -> String {
-    format!("move-user:{user}")
-}

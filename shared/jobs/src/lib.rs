@@ -4,6 +4,7 @@
 
 pub mod automation;
 pub mod group_balance;
+mod job;
 mod kind;
 pub mod mitigation;
 pub mod moves;
@@ -11,6 +12,7 @@ mod payload;
 pub mod probe;
 pub mod site;
 
+pub use job::{Job, evacuation_key};
 pub use kind::{JobKind, UnknownJobKind};
 pub use payload::{Payload, TICK_AT, parse, tick_at, with_tick_at};
 

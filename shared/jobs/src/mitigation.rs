@@ -17,13 +17,6 @@ pub struct ExecutePlanPayload {
     pub plan_id: String,
 }
 
-impl ExecutePlanPayload {
-    /// One execution per plan at a time.
-    pub fn dedup_key(&self) -> String {
-        format!("execute_plan:{}", self.plan_id)
-    }
-}
-
 /// Plan ids are UUIDs; anything longer is not one of ours (and would bloat Redis keys).
 const MAX_PLAN_ID: usize = 64;
 

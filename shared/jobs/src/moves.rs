@@ -48,13 +48,6 @@ pub struct EvacuateBackendPayload {
     pub backend_id: BackendId,
 }
 
-impl EvacuateBackendPayload {
-    /// The dedup key evacuations are enqueued with: one evacuation per backend at a time.
-    pub fn dedup_key(&self) -> String {
-        format!("evacuate:{}", self.backend_id)
-    }
-}
-
 impl Payload for EvacuateBackendPayload {
     const FIELDS: &'static [&'static str] = &["backend_id"];
 
@@ -143,8 +136,3 @@ impl Payload for ReachabilityPayload {
 
 /// `load_balance`: balance one site's backends; the worker's home site when absent.
 pub type LoadBalancePayload = SitePayload;
-
-/// The dedup key of a group move: one move per group at a time, whoever asks.
-pub fn move_dedup_key(site: SiteId, group: &GroupName) -> String {
-    format!("move:{site}:{group}")
-}

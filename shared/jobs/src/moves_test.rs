@@ -64,7 +64,7 @@ fn evacuations_carry_one_backend_and_their_dedup_key() {
     let (kind, stored) = validate("evacuate_backend", &payload).unwrap();
     assert_eq!((kind, &stored), (JobKind::EvacuateBackend, &payload));
     let typed: EvacuateBackendPayload = parse(&stored).unwrap();
-    assert_eq!(typed.dedup_key(), format!("evacuate:{FROM}"));
+    assert_eq!(crate::Job::dedup_key(&typed), Some(format!("evacuate:{FROM}")));
     assert!(error("evacuate_backend", json!({})).starts_with("payload: must be a JSON object with backend_id"));
     assert!(error("evacuate_backend", json!({"backend_id": 3})).starts_with("payload.backend_id: must be a UUID"));
 }

@@ -25,6 +25,7 @@ mod scripts;
 mod site_guard;
 pub mod state;
 mod state_store;
+mod submit;
 pub mod types;
 
 pub use autoscale_store::DesiredBackends;

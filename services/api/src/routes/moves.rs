@@ -3,18 +3,18 @@
 //! so an operator gets a clear refusal instead of a job that dies later; the job checks again.
 
 use actix_web::{HttpResponse, web};
-use api_types::{EnqueueJob, EvacuationView, JobAccepted, MoveGroup, MoveUser};
+use api_types::{EvacuationView, JobAccepted, MoveGroup, MoveUser};
 use chrono::Utc;
 use domain::destination::{self, Observed, Refusal};
 use domain::{Backend, GroupName, UserGroup, UserName};
+use jobs::Job;
+use jobs::moves::{EvacuateBackendPayload, KickPayload, MoveGroupPayload, MoveUserPayload};
 use queue::{EnqueueOutcome, Queue};
-use serde_json::json;
 
 use crate::auth::{Auth, Operator, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Body;
 use crate::lookup;
-use crate::routes::jobs::new_job;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,10 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/users/{user}/kick").post(kick));
 }
 
-/// Enqueues a validated job and answers 202 with its id.
-async fn submit(queue: &Queue, kind: &str, payload: serde_json::Value, dedup_key: String) -> ApiResult<HttpResponse> {
-    let job = new_job(EnqueueJob { kind: kind.into(), payload, dedup_key: Some(dedup_key), ..Default::default() })?;
-    let (job_id, outcome) = match queue.enqueue(job).await? {
+/// Enqueues a typed job and answers 202 with its id.
+pub(crate) async fn submit<J: Job>(queue: &Queue, job: &J) -> ApiResult<HttpResponse> {
+    let kind = J::KIND.as_str();
+    let (job_id, outcome) = match queue.submit(job).await? {
         EnqueueOutcome::Enqueued(id) => (id, "enqueued"),
         EnqueueOutcome::Duplicate(id) => (id, "duplicate"),
     };
@@ -73,10 +73,13 @@ pub async fn move_group(
     if let Some(refused) = refusal(&queue, &group, &dest).await? {
         return Err(refused);
     }
-    let payload = json!({
-        "site_id": site.id, "group": name, "destination_backend_id": dest.id, "expected_backend_id": group.backend_id,
-    });
-    submit(&queue, "move_group", payload, format!("move:{}:{name}", site.id)).await
+    let job = MoveGroupPayload {
+        site_id: site.id,
+        group: name,
+        destination_backend_id: dest.id,
+        expected_backend_id: Some(group.backend_id),
+    };
+    submit(&queue, &job).await
 }
 
 #[utoipa::path(post, path = "/api/v1/backends/{backend}/evacuate", tag = "moves", security(("bearer" = [])),
@@ -89,7 +92,7 @@ pub async fn evacuate(
 ) -> ApiResult<HttpResponse> {
     let (db, queue) = (state.geodb.get()?, state.queue.get()?);
     let backend = lookup::backend(&*db, &host).await?;
-    submit(&queue, "evacuate_backend", json!({ "backend_id": backend.id }), format!("evacuate:{}", backend.id)).await
+    submit(&queue, &EvacuateBackendPayload { backend_id: backend.id }).await
 }
 
 #[utoipa::path(get, path = "/api/v1/backends/{backend}/evacuation", tag = "moves", security(("bearer" = [])),
@@ -163,8 +166,7 @@ pub async fn move_user(
             ApiError::new(ErrorCode::InvalidField, format!("group: user {name} is already in {group}")).field("group")
         );
     }
-    let payload = json!({ "user": name, "group": group, "site_id": site.id, "failover_group": failover });
-    submit(&queue, "move_user", payload, format!("move-user:{name}")).await
+    submit(&queue, &MoveUserPayload { user: name, group, site_id: Some(site.id), failover_group: failover }).await
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{user}/kick", tag = "moves", security(("bearer" = [])),
@@ -174,5 +176,5 @@ pub async fn kick(_: Auth<Operator>, state: web::Data<AppState>, user: web::Path
     let (db, queue) = (state.geodb.get()?, state.queue.get()?);
     let name = UserName::parse(&user).map_err(|e| ApiError::parameter(e, "user"))?;
     db.get_user(&name).await?.ok_or_else(|| ApiError::not_found(ErrorCode::UserNotFound, "user", &name))?;
-    submit(&queue, "kick", json!({ "user": name }), format!("kick:{name}")).await
+    submit(&queue, &KickPayload { user: name }).await
 }

@@ -2,7 +2,7 @@
 //! approves a fresh plan to have exactly its moves executed.
 
 use actix_web::{HttpResponse, web};
-use api_types::{ApprovedPlan, BalanceView, EnqueueJob, GroupPlanView, PlanView};
+use api_types::{ApprovedPlan, BalanceView, GroupPlanView, PlanView};
 use jobs::mitigation::ExecutePlanPayload;
 use queue::StoredPlan;
 use serde::Deserialize;
@@ -11,7 +11,6 @@ use crate::auth::{Auth, Operator, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Query;
 use crate::lookup;
-use crate::routes::jobs::new_job;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -82,14 +81,7 @@ pub async fn approve(
         queue::QueueError::NotFound(_) => ApiError::new(ErrorCode::PlanNotFound, format!("plan {id} does not exist")),
         other => other.into(),
     })?;
-    let payload = ExecutePlanPayload { plan_id: plan.id.clone() };
-    let job = new_job(EnqueueJob {
-        kind: "execute_plan".into(),
-        payload: serde_json::json!({ "plan_id": plan.id }),
-        dedup_key: Some(payload.dedup_key()),
-        ..Default::default()
-    })?;
-    let job_id = queue.enqueue(job).await?.id().to_owned();
+    let job_id = queue.submit(&ExecutePlanPayload { plan_id: plan.id.clone() }).await?.id().to_owned();
     tracing::info!(plan_id = %plan.id, %job_id, by = %auth.principal.name, "plan approved");
     Ok(HttpResponse::Accepted().json(ApprovedPlan { plan: view(plan), job_id }))
 }

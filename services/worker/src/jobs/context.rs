@@ -91,6 +91,16 @@ impl Context {
         Ok(records.into_iter().map(|r| (BackendId(r.backend_id), r)).collect())
     }
 
+    /// Enqueues a typed job; the result a plan or pass records for it: the job's id, or the id
+    /// of the job already holding its dedup key.
+    pub async fn submit<J: jobs::Job>(&self, job: &J) -> Result<serde_json::Value, JobError> {
+        let outcome = self.queue.submit(job).await.map_err(|e| queue_error("enqueue a move", e))?;
+        Ok(match outcome {
+            queue::EnqueueOutcome::Enqueued(id) => serde_json::json!({ "enqueued": J::KIND.as_str(), "job_id": id }),
+            queue::EnqueueOutcome::Duplicate(id) => serde_json::json!({ "duplicate_of": id }),
+        })
+    }
+
     /// Stores an alert and logs it; an alert that cannot be stored is still logged, and the
     /// caller's own error (which the job record shows) carries the same text.
     pub async fn raise(&self, alert: Alert) {

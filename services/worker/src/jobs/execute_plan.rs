@@ -9,12 +9,11 @@
 
 use domain::{BackendId, BackendStatus, GroupName, Site, SiteId};
 use geodb::{BackendUpdate, GroupFilter};
-use jobs::JobKind;
 use jobs::mitigation::ExecutePlanPayload;
-use jobs::moves::EvacuateBackendPayload;
+use jobs::moves::{EvacuateBackendPayload, MoveGroupPayload, MoveUserPayload};
 use policy::destination;
 use policy::plan::PlannedMove;
-use queue::{Delivery, EnqueueOutcome, NewJob, PlanState, QueueError};
+use queue::{Delivery, PlanState, QueueError};
 use serde_json::{Value, json};
 
 use super::context::{Context, geodb_error, queue_error};
@@ -59,40 +58,23 @@ pub async fn execute(ctx: &Context, site: &Site, moves: &[PlannedMove], job_id: 
     let mut out = Vec::with_capacity(moves.len());
     for mv in moves {
         let result = match mv {
-            PlannedMove::Evacuate { backend } => {
-                let payload = EvacuateBackendPayload { backend_id: *backend };
-                let dedup = payload.dedup_key();
-                enqueue(ctx, JobKind::EvacuateBackend, json!(payload), dedup).await?
-            }
+            PlannedMove::Evacuate { backend } => ctx.submit(&EvacuateBackendPayload { backend_id: *backend }).await?,
             PlannedMove::Group { group, from, to } => shed(ctx, site.id, group.as_ref(), *from, *to).await?,
             PlannedMove::SetOffline { backend } => set_offline(ctx, site.id, *backend).await?,
             PlannedMove::User { user, to, .. } => {
-                let payload = json!({ "user": user, "group": to, "site_id": site.id });
-                enqueue(ctx, JobKind::MoveUser, payload, format!("move-user:{user}")).await?
+                let job = MoveUserPayload {
+                    user: user.clone(),
+                    group: to.clone(),
+                    site_id: Some(site.id),
+                    failover_group: None,
+                };
+                ctx.submit(&job).await?
             }
         };
         tracing::info!(job_id, planned = ?mv, result = %result, "planned move carried out");
         out.push(json!({ "move": mv, "result": result }));
     }
     Ok(out)
-}
-
-/// Enqueues one move under `dedup`; a move already running under that key is left to finish.
-async fn enqueue(ctx: &Context, kind: JobKind, payload: Value, dedup: String) -> Result<Value, JobError> {
-    let (kind, payload) = jobs::validate(kind.as_str(), &payload).map_err(JobError::abort)?;
-    let job = NewJob {
-        kind: kind.as_str().to_owned(),
-        payload,
-        priority: kind.default_priority(),
-        dedup_key: Some(dedup),
-        max_attempts: None,
-        epoch: None,
-    };
-    let outcome = ctx.queue.enqueue(job).await.map_err(|e| queue_error("enqueue a move", e))?;
-    Ok(match outcome {
-        EnqueueOutcome::Enqueued(id) => json!({ "enqueued": kind.as_str(), "job_id": id }),
-        EnqueueOutcome::Duplicate(id) => json!({ "duplicate_of": id }),
-    })
 }
 
 /// One group off `from`: the named one (to `to` when given), else one `policy::destination::
@@ -127,13 +109,13 @@ async fn shed(
     let Some(destination) = planned.map(|c| c.id).or_else(|| destination::best(&candidates)) else {
         return Ok(json!({ "skipped": "no other backend of the site can take a group now" }));
     };
-    let payload = json!({
-        "site_id": site,
-        "group": chosen.name,
-        "destination_backend_id": destination,
-        "expected_backend_id": from,
-    });
-    enqueue(ctx, JobKind::MoveGroup, payload, format!("move:{site}:{}", chosen.name)).await
+    let job = MoveGroupPayload {
+        site_id: site,
+        group: chosen.name.clone(),
+        destination_backend_id: destination,
+        expected_backend_id: Some(from),
+    };
+    ctx.submit(&job).await
 }
 
 /// Offline only while the backend holds no group: a group that arrived since the plan would

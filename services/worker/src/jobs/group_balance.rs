@@ -14,12 +14,11 @@
 use chrono::Utc;
 use domain::{Backend, Feature, FeatureState, GroupName, Site, UserName};
 use geodb::{GroupFilter, UserFilter};
-use jobs::JobKind;
-use jobs::group_balance::{GroupBalancePassPayload, GroupBalancePlanPayload, move_user_dedup_key};
+use jobs::group_balance::{GroupBalancePassPayload, GroupBalancePlanPayload};
 use jobs::moves::MoveUserPayload;
 use policy::group_size::{self, GroupSizePlan, GroupSizeSettings, GroupUsers};
 use policy::plan::Plan;
-use queue::{Delivery, EnqueueOutcome, NewJob, StoredGroupPlan};
+use queue::{Delivery, StoredGroupPlan};
 use serde_json::{Value, json};
 
 use super::context::{Context, geodb_error, queue_error};
@@ -155,22 +154,8 @@ async fn still_in(ctx: &Context, user: &UserName, from: &GroupName) -> Result<Op
 }
 
 async fn enqueue_move(ctx: &Context, site: &Site, user: &UserName, to: &GroupName) -> Result<Value, JobError> {
-    let payload =
-        MoveUserPayload { user: user.clone(), group: to.clone(), site_id: Some(site.id), failover_group: None };
-    let (kind, payload) = jobs::validate(JobKind::MoveUser.as_str(), &json!(payload)).map_err(JobError::abort)?;
-    let job = NewJob {
-        kind: kind.as_str().to_owned(),
-        payload,
-        priority: kind.default_priority(),
-        dedup_key: Some(move_user_dedup_key(user)),
-        max_attempts: None,
-        epoch: None,
-    };
-    let outcome = ctx.queue.enqueue(job).await.map_err(|e| queue_error("enqueue a user move", e))?;
-    Ok(match outcome {
-        EnqueueOutcome::Enqueued(id) => json!({ "enqueued": kind.as_str(), "job_id": id }),
-        EnqueueOutcome::Duplicate(id) => json!({ "duplicate_of": id }),
-    })
+    ctx.submit(&MoveUserPayload { user: user.clone(), group: to.clone(), site_id: Some(site.id), failover_group: None })
+        .await
 }
 
 /// The backend's groups with their users, page by page.

@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use domain::{Backend, BackendId, Feature, FeatureState, Site};
-use jobs::moves::{LoadBalancePayload, MoveGroupPayload, move_dedup_key};
+use jobs::moves::{LoadBalancePayload, MoveGroupPayload};
 use metrics_source::{DirectSource, MetricsSource, PrometheusSource, ZScores};
 use policy::balance::{self, BalanceBackend, BalanceDecision, BalanceInput, BalanceSettings};
 use policy::smooth::{self, Smoothed};
-use queue::{BalanceState, Delivery, NewJob};
+use queue::{BalanceState, Delivery};
 use serde_json::json;
 
 use super::context::{Context, geodb_error, queue_error};
@@ -134,15 +134,8 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
                 // The decision saw the group there; a group moved meanwhile must not move again.
                 expected_backend_id: Some(*from),
             };
-            let job = NewJob {
-                kind: jobs::JobKind::MoveGroup.as_str().to_owned(),
-                payload: serde_json::to_value(&move_payload).map_err(JobError::abort)?,
-                priority: jobs::JobKind::MoveGroup.default_priority(),
-                dedup_key: Some(move_dedup_key(site.id, group)),
-                max_attempts: None,
-                epoch: None,
-            };
-            let outcome = ctx.queue.enqueue(job).await.map_err(|e| queue_error("enqueue the group move", e))?;
+            let outcome =
+                ctx.queue.submit(&move_payload).await.map_err(|e| queue_error("enqueue the group move", e))?;
             // A duplicate is a move of this group already under way: not ours, not counted.
             if let queue::EnqueueOutcome::Enqueued(id) = &outcome {
                 ctx.queue.record_balance_move(site.id.0, now).await.map_err(|e| queue_error("record the move", e))?;

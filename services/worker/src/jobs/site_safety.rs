@@ -24,7 +24,7 @@ const SHARES_MAX_AGE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 /// The owner of a backend's evacuation reservation: the evacuation job's dedup key, so the
 /// error-mitigation run that decides it and the job that carries it out hold the same one.
 pub fn evacuation_owner(backend: BackendId) -> String {
-    jobs::moves::EvacuateBackendPayload { backend_id: backend }.dedup_key()
+    jobs::evacuation_key(backend)
 }
 
 /// Why automatic moves must not run in `site` now, if they must not: the guard is tripped.
