@@ -242,7 +242,11 @@ async fn with_the_feature_off_nothing_moves_whatever_the_faults() {
     let statuses_before = statuses(&cluster).await;
 
     let result = mitigate(&cluster).await;
-    assert_eq!(result["skipped"], "feature error_mitigation is off", "{result}");
+    assert_eq!(
+        (&result["skipped"], &result["feature"]),
+        (&json!("error_mitigation is off"), &json!("off")),
+        "{result}"
+    );
     assert_no_move_jobs(&cluster).await;
     assert_eq!(placement(&cluster).await, before);
     assert_eq!(statuses(&cluster).await, statuses_before);

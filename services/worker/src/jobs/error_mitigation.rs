@@ -29,6 +29,7 @@ use policy::{Reason, destination};
 use queue::{Alert, AlertSeverity, Delivery, Reserved};
 use serde_json::json;
 
+use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
 use super::{JobError, JobResult, execute_plan, site_safety};
 
@@ -92,20 +93,10 @@ fn reading(rows: &[domain::stats::ProxyDestStat]) -> Reading {
 
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: ErrorMitigationPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
-    let site = match payload.site_id {
-        Some(id) => ctx.db.get_site(id).await.map_err(|e| geodb_error("read the site", e))?,
-        None => ctx.home_site().await?,
+    let (site, state) = match automation::begin(ctx, payload.site_id, Feature::ErrorMitigation).await? {
+        Begin::Run(site, state) => (site, state),
+        Begin::Skip(result) => return Ok(result),
     };
-    let Some(site) = site else {
-        // The site is created by an operator; nothing to judge until then, and nothing to retry.
-        return Ok(json!({ "skipped": "the site does not exist in GeoDB" }));
-    };
-    let state = geodb::ops::feature_state(&*ctx.db, site.id, Feature::ErrorMitigation)
-        .await
-        .map_err(|e| geodb_error("read the error_mitigation feature state", e))?;
-    if state == FeatureState::Off {
-        return Ok(json!({ "site": site.name, "skipped": "feature error_mitigation is off" }));
-    }
 
     let now = Utc::now();
     let mut site_view = observe(ctx, &site, now).await?;

@@ -21,18 +21,16 @@ use policy::plan::Plan;
 use queue::{Delivery, StoredGroupPlan};
 use serde_json::{Value, json};
 
+use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
 use super::{JobError, JobResult};
 
 pub async fn run_plan(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: GroupBalancePlanPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
-    let Some(site) = site(ctx, payload.site_id).await? else {
-        return Ok(json!({ "skipped": "the site does not exist in GeoDB" }));
+    let (site, state) = match automation::begin(ctx, payload.site_id, Feature::GroupBalancing).await? {
+        Begin::Run(site, state) => (site, state),
+        Begin::Skip(result) => return Ok(result),
     };
-    let state = feature(ctx, &site).await?;
-    if state == FeatureState::Off {
-        return Ok(json!({ "site": site.name, "feature": "off", "skipped": "group_balancing is off" }));
-    }
     let settings = GroupSizeSettings {
         size_ratio_slack: ctx.balance.group_size_ratio_slack,
         max_user_moves: ctx.balance.group_max_user_moves,
@@ -76,10 +74,10 @@ pub async fn run_plan(ctx: &Context, delivery: &Delivery) -> JobResult {
 
 pub async fn run_pass(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: GroupBalancePassPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
-    let Some(site) = site(ctx, payload.site_id).await? else {
-        return Ok(json!({ "skipped": "the site does not exist in GeoDB" }));
+    let (site, state) = match automation::begin(ctx, payload.site_id, Feature::GroupBalancing).await? {
+        Begin::Run(site, state) => (site, state),
+        Begin::Skip(result) => return Ok(result),
     };
-    let state = feature(ctx, &site).await?;
     if state != FeatureState::On {
         let skipped = format!("group_balancing is {state}: only the feature on executes plans");
         return Ok(json!({ "site": site.name, "feature": state.to_string(), "skipped": skipped }));
@@ -122,23 +120,6 @@ pub async fn run_pass(ctx: &Context, delivery: &Delivery) -> JobResult {
         "done": now_done,
         "total": plan.moves.len(),
     }))
-}
-
-async fn site(ctx: &Context, id: Option<domain::SiteId>) -> Result<Option<Site>, JobError> {
-    let site = match id {
-        Some(id) => ctx.db.get_site(id).await.map_err(|e| geodb_error("read the site", e))?,
-        None => ctx.home_site().await?,
-    };
-    if site.is_none() {
-        tracing::warn!(site = ?id, home = %ctx.home_site, "site not in geodb; no group balancing");
-    }
-    Ok(site)
-}
-
-async fn feature(ctx: &Context, site: &Site) -> Result<FeatureState, JobError> {
-    geodb::ops::feature_state(ctx.db.as_ref(), site.id, Feature::GroupBalancing)
-        .await
-        .map_err(|e| geodb_error("read the group_balancing feature state", e))
 }
 
 /// Why the user should not move now, if it should not: it left `from` (or is moving) since the

@@ -23,6 +23,7 @@ use policy::smooth::{self, Smoothed};
 use queue::{BalanceState, Delivery};
 use serde_json::json;
 
+use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
 use super::{JobError, JobResult, site_safety};
 use crate::metrics;
@@ -32,20 +33,10 @@ const SCRAPE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: LoadBalancePayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
-    let site = match payload.site_id {
-        Some(id) => ctx.db.get_site(id).await.map_err(|e| geodb_error("read the site", e))?,
-        None => ctx.home_site().await?,
+    let (site, state) = match automation::begin(ctx, payload.site_id, Feature::LoadBalancing).await? {
+        Begin::Run(site, state) => (site, state),
+        Begin::Skip(result) => return Ok(result),
     };
-    let Some(site) = site else {
-        tracing::warn!(site = ?payload.site_id, home = %ctx.home_site, "site not in geodb; nothing to balance");
-        return Ok(json!({ "skipped": "the site does not exist in GeoDB" }));
-    };
-    let state = geodb::ops::feature_state(ctx.db.as_ref(), site.id, Feature::LoadBalancing)
-        .await
-        .map_err(|e| geodb_error("read the load_balancing feature state", e))?;
-    if state == FeatureState::Off {
-        return Ok(json!({ "site": site.name, "feature": "off", "skipped": "load_balancing is off" }));
-    }
 
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
     let now = Utc::now();

@@ -2,6 +2,7 @@
 //! exhaustive match, so a new kind does not compile until it has one. Handlers return a
 //! [`JobError`] that says, where the error happened, whether another attempt can help.
 
+pub mod automation;
 pub mod autoscale;
 pub mod context;
 pub mod error_mitigation;

@@ -14,6 +14,7 @@ use policy::failover::{self, FailoverSettings, FailoverState, SiteAction};
 use queue::{Delivery, StoredFailover};
 use serde_json::json;
 
+use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
 use super::{JobError, JobResult};
 use crate::metrics;
@@ -24,20 +25,10 @@ const ROW_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: SiteFailoverPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
-    let site = match payload.site_id {
-        Some(id) => ctx.db.get_site(id).await.map_err(|e| geodb_error("read the site", e))?,
-        None => ctx.home_site().await?,
+    let (site, state) = match automation::begin(ctx, payload.site_id, Feature::SiteFailover).await? {
+        Begin::Run(site, state) => (site, state),
+        Begin::Skip(result) => return Ok(result),
     };
-    let Some(site) = site else {
-        tracing::warn!(site = ?payload.site_id, home = %ctx.home_site, "site not in geodb; no failover");
-        return Ok(json!({ "skipped": "the site does not exist in GeoDB" }));
-    };
-    let state = geodb::ops::feature_state(ctx.db.as_ref(), site.id, Feature::SiteFailover)
-        .await
-        .map_err(|e| geodb_error("read the site_failover feature state", e))?;
-    if state == FeatureState::Off {
-        return Ok(json!({ "site": site.name, "feature": "off", "skipped": "site_failover is off" }));
-    }
     let dry_run = state == FeatureState::Dryrun;
 
     let now = Utc::now();
