@@ -99,11 +99,15 @@ async fn balancing_moves_groups_off_a_hot_backend_without_moving_any_back() {
     assert!(on_heavy < 10, "the hot backend holds {on_heavy} groups after balancing");
 
     // The reading the API will show, with the gauge inputs.
-    let state = cluster.site.queue.balance_state(cluster.site_id.0).await.unwrap().expect("a stored reading");
+    let state = state::State::new(&cluster.site.queue)
+        .balance_state(cluster.site_id.0)
+        .await
+        .unwrap()
+        .expect("a stored reading");
     assert!(state.balancedness > 0.0 && state.balancedness <= 100.0, "{state:?}");
     assert_eq!(state.scores.len(), 4, "{state:?}");
     assert!(state.spread.contains_key("memused"), "{state:?}");
-    let smoothed = cluster.site.queue.balance_smoothing(cluster.site_id.0).await.unwrap();
+    let smoothed = state::State::new(&cluster.site.queue).balance_smoothing(cluster.site_id.0).await.unwrap();
     assert_eq!(smoothed.figures.len(), 4, "smoothed figures of every backend are kept: {smoothed:?}");
 }
 

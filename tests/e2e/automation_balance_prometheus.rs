@@ -64,7 +64,11 @@ async fn balancing_reads_prometheus_and_moves_a_group_off_the_hot_backend() {
         assert!(codes.contains(&"scores_unknown".to_owned()), "{result}");
         assert!(codes.contains(&"not_enough_hosts".to_owned()), "{result}");
         assert!(result.get("move_job").is_none(), "{result}");
-        let state = cluster.site.queue.balance_state(cluster.site_id.0).await.unwrap().expect("a stored reading");
+        let state = state::State::new(&cluster.site.queue)
+            .balance_state(cluster.site_id.0)
+            .await
+            .unwrap()
+            .expect("a stored reading");
         assert!(state.scores.is_empty(), "no scores from an empty Prometheus: {state:?}");
         drop(low);
     }
@@ -105,7 +109,11 @@ async fn balancing_reads_prometheus_and_moves_a_group_off_the_hot_backend() {
     assert_eq!(after.values().filter(|b| **b == heavy).count(), 9, "one group left the hot backend");
 
     // What the job stored for the API is the Prometheus reading: all four hosts, hot one on top.
-    let state = cluster.site.queue.balance_state(cluster.site_id.0).await.unwrap().expect("a stored reading");
+    let state = state::State::new(&cluster.site.queue)
+        .balance_state(cluster.site_id.0)
+        .await
+        .unwrap()
+        .expect("a stored reading");
     assert_eq!(state.scores.len(), 4, "{state:?}");
     let top = state.combined.iter().max_by(|a, b| a.1.total_cmp(b.1)).map(|(h, _)| h.as_str());
     assert_eq!(top, Some(HEAVY), "{state:?}");

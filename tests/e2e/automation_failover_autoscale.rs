@@ -54,8 +54,8 @@ async fn a_down_site_is_failed_over_step_by_step_and_autoscale_publishes_the_cur
     assert_eq!(off["feature"], "off", "{off}");
     let off = run(&cluster, "autoscale").await;
     assert_eq!(off["feature"], "off", "{off}");
-    assert_eq!(queue.failover_state(cluster.site_id.0).await.unwrap(), None);
-    assert_eq!(queue.desired_backends(cluster.site_id.0).await.unwrap(), None);
+    assert_eq!(state::State::new(queue).failover_state(cluster.site_id.0).await.unwrap(), None);
+    assert_eq!(state::State::new(queue).desired_backends(cluster.site_id.0).await.unwrap(), None);
     assert_eq!(force_move_setting(&cluster).await, None);
 
     // The whole site fails.
@@ -77,7 +77,7 @@ async fn a_down_site_is_failed_over_step_by_step_and_autoscale_publishes_the_cur
         let previous = *percents.last().unwrap();
         assert!(percent >= previous && percent - previous <= MAX_STEP, "{percents:?} then {percent}: {result}");
         percents.push(percent);
-        let stored = queue.failover_state(cluster.site_id.0).await.unwrap().unwrap();
+        let stored = state::State::new(queue).failover_state(cluster.site_id.0).await.unwrap().unwrap();
         assert_eq!(stored.percent, percent);
         assert!(!stored.dry_run);
     }
@@ -91,19 +91,19 @@ async fn a_down_site_is_failed_over_step_by_step_and_autoscale_publishes_the_cur
         let result = run(&cluster, "site_failover").await;
         assert_eq!(result["dry_run"], true, "{result}");
     }
-    assert_eq!(queue.failover_state(cluster.site_id.0).await.unwrap().unwrap().percent, 30);
-    let dry = queue.failover_dry_run(cluster.site_id.0).await.unwrap().unwrap();
+    assert_eq!(state::State::new(queue).failover_state(cluster.site_id.0).await.unwrap().unwrap().percent, 30);
+    let dry = state::State::new(queue).failover_dry_run(cluster.site_id.0).await.unwrap().unwrap();
     assert!(dry.dry_run && dry.percent == 10, "{dry:?}");
     assert_eq!(force_move_setting(&cluster).await.as_deref(), Some("30"));
 
     // Autoscale, default policy: the current count.
     set_feature(&cluster, Feature::Autoscaling, FeatureState::On).await;
     run(&cluster, "autoscale").await;
-    let desired = queue.desired_backends(cluster.site_id.0).await.unwrap().unwrap();
+    let desired = state::State::new(queue).desired_backends(cluster.site_id.0).await.unwrap().unwrap();
     assert_eq!((desired.desired, desired.current, desired.policy.as_str(), desired.dry_run), (3, 3, "default", false));
     set_feature(&cluster, Feature::Autoscaling, FeatureState::Dryrun).await;
     run(&cluster, "autoscale").await;
-    let desired = queue.desired_backends(cluster.site_id.0).await.unwrap().unwrap();
+    let desired = state::State::new(queue).desired_backends(cluster.site_id.0).await.unwrap().unwrap();
     assert!(desired.dry_run && desired.desired == 3, "{desired:?}");
 }
 
@@ -195,7 +195,7 @@ async fn a_fully_failed_over_site_is_probed_and_brought_back_up_step_by_step() {
         }
         assert_eq!(percent, 50, "{after_probe:?}");
     }
-    let stored = cluster.site.queue.failover_state(cluster.site_id.0).await.unwrap().unwrap();
+    let stored = state::State::new(&cluster.site.queue).failover_state(cluster.site_id.0).await.unwrap().unwrap();
     assert_eq!(stored.failed_probes, 2, "{stored:?}");
 
     // The site recovers once the sim sends nobody (else the last probe users' successes would
@@ -216,7 +216,7 @@ async fn a_fully_failed_over_site_is_probed_and_brought_back_up_step_by_step() {
         back.push(percent);
     }
     assert_eq!(force_move_setting(&cluster).await.as_deref(), Some("0"));
-    let stored = cluster.site.queue.failover_state(cluster.site_id.0).await.unwrap().unwrap();
+    let stored = state::State::new(&cluster.site.queue).failover_state(cluster.site_id.0).await.unwrap().unwrap();
     assert_eq!(stored.failed_probes, 0, "a real recovery resets the back-off: {stored:?}");
 }
 
@@ -261,6 +261,6 @@ async fn autoscale_publishes_what_the_webhook_answers() {
     let _low = cluster.worker(Priority::Low);
     set_feature(&cluster, Feature::Autoscaling, FeatureState::On).await;
     let result = run(&cluster, "autoscale").await;
-    let desired = cluster.site.queue.desired_backends(cluster.site_id.0).await.unwrap().unwrap();
+    let desired = state::State::new(&cluster.site.queue).desired_backends(cluster.site_id.0).await.unwrap().unwrap();
     assert_eq!((desired.desired, desired.current, desired.policy.as_str()), (7, 3, "webhook"), "{result}");
 }

@@ -48,13 +48,14 @@ async fn group_plans_respect_the_caps_and_passes_move_users_in_slices() {
     // Off (the default): nothing planned, nothing stored.
     let off = run(&cluster, "group_balance_plan").await;
     assert_eq!(off["feature"], "off", "{off}");
-    assert!(cluster.site.queue.group_plan(cluster.site_id.0).await.unwrap().is_none());
+    assert!(state::State::new(&cluster.site.queue).group_plan(cluster.site_id.0).await.unwrap().is_none());
 
     geodb::ops::set_feature_state(cluster.db.as_ref(), cluster.site_id, Feature::GroupBalancing, FeatureState::On)
         .await
         .unwrap();
     let planned = run(&cluster, "group_balance_plan").await;
-    let plan = cluster.site.queue.group_plan(cluster.site_id.0).await.unwrap().expect("a stored plan");
+    let plan =
+        state::State::new(&cluster.site.queue).group_plan(cluster.site_id.0).await.unwrap().expect("a stored plan");
     eprintln!("group plan: {planned}");
     assert!(!plan.dry_run && plan.done == 0, "{plan:?}");
     assert!(!plan.moves.is_empty(), "uneven groups need moves: {planned}");
@@ -84,7 +85,7 @@ async fn group_plans_respect_the_caps_and_passes_move_users_in_slices() {
             let user = UserName::parse(mv["user"].as_str().unwrap()).unwrap();
             moved.insert(user, GroupName::parse(mv["to"].as_str().unwrap()).unwrap());
         }
-        let stored = cluster.site.queue.group_plan(cluster.site_id.0).await.unwrap().unwrap();
+        let stored = state::State::new(&cluster.site.queue).group_plan(cluster.site_id.0).await.unwrap().unwrap();
         assert_eq!(stored.done, plan.moves.len().min((pass + 1) * PER_PASS), "{stored:?}");
     }
     for (user, to) in &moved {
@@ -98,7 +99,7 @@ async fn group_plans_respect_the_caps_and_passes_move_users_in_slices() {
         |state| geodb::ops::set_feature_state(cluster.db.as_ref(), cluster.site_id, Feature::GroupBalancing, state);
     set(FeatureState::Dryrun).await.unwrap();
     let dry = run(&cluster, "group_balance_plan").await;
-    let dry_plan = cluster.site.queue.group_plan(cluster.site_id.0).await.unwrap().unwrap();
+    let dry_plan = state::State::new(&cluster.site.queue).group_plan(cluster.site_id.0).await.unwrap().unwrap();
     assert!(dry_plan.dry_run);
     set(FeatureState::On).await.unwrap();
     let pass = run(&cluster, "group_balance_pass").await;
@@ -106,11 +107,12 @@ async fn group_plans_respect_the_caps_and_passes_move_users_in_slices() {
 
     // The dry run is also a plan an operator can read and approve: exactly its user moves run.
     let plan_id = dry["plan_id"].as_str().unwrap_or_else(|| panic!("a dry run with moves stores a plan: {dry}"));
-    let stored = cluster.site.queue.plan(plan_id).await.unwrap().unwrap();
+    let stored = state::State::new(&cluster.site.queue).plan(plan_id).await.unwrap().unwrap();
     assert_eq!(stored.plan.feature, Feature::GroupBalancing);
     assert_eq!(stored.plan.moves.len(), dry_plan.moves.len(), "{stored:?}");
-    let approved = cluster.site.queue.approve_plan(plan_id, queue::DEFAULT_PLAN_MAX_AGE).await.unwrap();
-    assert_eq!(approved.state, queue::PlanState::Approved);
+    let approved =
+        state::State::new(&cluster.site.queue).approve_plan(plan_id, state::DEFAULT_PLAN_MAX_AGE).await.unwrap();
+    assert_eq!(approved.state, state::PlanState::Approved);
     let exec = cluster.enqueue("execute_plan", json!({ "plan_id": plan_id }), Some(1)).await;
     let executed = cluster.wait_for_state(&exec, JobState::Succeeded, LONG).await.result.unwrap();
     let results = executed["executed"].as_array().unwrap();

@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use domain::{BackendStatus, FeatureState};
-use queue::{AlertFilter, Priority};
+use queue::Priority;
 use serde_json::json;
+use state::AlertFilter;
 use testkit::wait_until_async;
 
 use crate::automation_mitigation::{
@@ -36,11 +37,11 @@ async fn assert_moved_once(cluster: &Cluster, before: &BTreeMap<String, String>,
 }
 
 async fn release_guard(cluster: &Cluster) {
-    let state = cluster.site.queue.guard_state(cluster.site_id.0).await.unwrap();
+    let state = state::State::new(&cluster.site.queue).guard_state(cluster.site_id.0).await.unwrap();
     assert!(state.tripped, "{state:?}");
     // What `POST /api/v1/sites/{site}/guard/release` stores (its own test is in the API suite).
     let released = policy::guard::release(&state, "e2e-operator", chrono::Utc::now());
-    cluster.site.queue.put_guard_state(cluster.site_id.0, &released).await.unwrap();
+    state::State::new(&cluster.site.queue).put_guard_state(cluster.site_id.0, &released).await.unwrap();
 }
 
 #[tokio::test]
@@ -70,7 +71,7 @@ async fn after_a_site_wide_failure_the_guard_holds_until_released_then_only_stil
     assert_eq!(placement(&cluster).await, before);
     assert_eq!(statuses(&cluster).await, statuses_before);
     // One condition, counted, not ten events.
-    let alerts = cluster.site.queue.alerts(AlertFilter::open(100)).await.unwrap();
+    let alerts = state::State::new(&cluster.site.queue).alerts(AlertFilter::open(100)).await.unwrap();
     let guard: Vec<_> = alerts.iter().filter(|a| a.kind == "capacity_guard").collect();
     assert_eq!(guard.len(), 1, "{alerts:?}");
     assert_eq!(guard[0].count, refusals, "{:?}", guard[0]);
@@ -85,14 +86,14 @@ async fn after_a_site_wide_failure_the_guard_holds_until_released_then_only_stil
         let result = mitigate(&cluster).await;
         assert!(has_reason(&result, "capacity_guard"), "{result}");
         refusals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let evidence = cluster.site.queue.evidence(cluster.site_id.0).await.unwrap();
+        let evidence = state::State::new(&cluster.site.queue).evidence(cluster.site_id.0).await.unwrap();
         recovered
             .iter()
             .all(|id| matches!(evidence.backends[id].current, Some(policy::health::BackendHealth::Healthy { .. })))
             .then_some(())
     })
     .await;
-    let alerts = cluster.site.queue.alerts(AlertFilter::open(100)).await.unwrap();
+    let alerts = state::State::new(&cluster.site.queue).alerts(AlertFilter::open(100)).await.unwrap();
     let guard: Vec<_> = alerts.iter().filter(|a| a.kind == "capacity_guard").collect();
     assert_eq!(guard[0].count, refusals.into_inner(), "{:?}", guard[0]);
     release_guard(&cluster).await;
@@ -103,7 +104,7 @@ async fn after_a_site_wide_failure_the_guard_holds_until_released_then_only_stil
     let moved = assert_moved_once(&cluster, &before, &["b1.e2e.sim"]).await;
     assert_eq!(moved, 20);
     assert!(changed(&before, &placement(&cluster).await).iter().all(|(_, from, _)| from == "b1.e2e.sim"));
-    let resolved = cluster.site.queue.alerts(AlertFilter::all(100)).await.unwrap();
+    let resolved = state::State::new(&cluster.site.queue).alerts(AlertFilter::all(100)).await.unwrap();
     assert!(resolved.iter().any(|a| a.kind == "capacity_guard" && a.resolved_at.is_some()), "{resolved:?}");
 }
 
@@ -139,7 +140,7 @@ async fn failures_starting_on_different_backends_in_different_runs_count_over_th
         moved.iter().all(|(_, from, to)| from == "b3.e2e.sim" && (to == "b4.e2e.sim" || to == "b5.e2e.sim")),
         "{moved:?}"
     );
-    let guard = cluster.site.queue.guard_state(cluster.site_id.0).await.unwrap();
+    let guard = state::State::new(&cluster.site.queue).guard_state(cluster.site_id.0).await.unwrap();
     assert_eq!(guard.out_of_service.len(), 3, "{guard:?}");
     assert_eq!(statuses(&cluster).await["b3.e2e.sim"], BackendStatus::Online);
 }
@@ -206,5 +207,5 @@ async fn two_evacuations_at_once_never_send_groups_to_each_other() {
     cluster.wait_for_evacuation(b2.id, LONG).await;
     assert_eq!(assert_moved_once(&cluster, &before, &["b1.e2e.sim", "b2.e2e.sim"]).await, 40);
     // Done: their reservations are released, so balancing may run again.
-    assert!(cluster.site.queue.reservations(cluster.site_id.0).await.unwrap().is_empty());
+    assert!(state::State::new(&cluster.site.queue).reservations(cluster.site_id.0).await.unwrap().is_empty());
 }

@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use domain::{BackendStatus, Feature, FeatureState};
-use queue::{AlertSeverity, JobState, PlanState, Priority, QueueError};
+use queue::{JobState, Priority, QueueError};
 use serde_json::{Value, json};
+use state::{AlertSeverity, PlanState};
 use testkit::wait_until_async;
 
 use crate::moves_harness::{Cluster, LONG};
@@ -176,13 +177,13 @@ async fn a_correlated_failure_moves_nothing_and_raises_a_critical_capacity_guard
 
     let result = mitigate_until(&cluster, "the guard refuses", |r| has_reason(r, "capacity_guard")).await;
     assert_eq!(result["moves"], json!([]), "{result}");
-    let alerts = cluster.site.queue.alerts(queue::AlertFilter::all(10)).await.unwrap();
+    let alerts = state::State::new(&cluster.site.queue).alerts(state::AlertFilter::all(10)).await.unwrap();
     let guard: Vec<_> = alerts.iter().filter(|a| a.kind == "capacity_guard").collect();
     assert_eq!(guard.len(), 1, "{alerts:?}");
     assert_eq!(guard[0].severity, AlertSeverity::Critical);
     assert_eq!(guard[0].site_id, Some(cluster.site_id.0));
     assert_eq!(guard[0].context["out_of_service"], 4, "{:?}", guard[0]);
-    assert!(cluster.site.queue.guard_state(cluster.site_id.0).await.unwrap().tripped);
+    assert!(state::State::new(&cluster.site.queue).guard_state(cluster.site_id.0).await.unwrap().tripped);
 
     assert_no_move_jobs(&cluster).await;
     assert_eq!(placement(&cluster).await, before);
@@ -201,7 +202,7 @@ async fn a_dry_run_stores_a_plan_that_runs_exactly_once_approved() {
 
     let result = mitigate_until(&cluster, "a dry-run plan", |r| r["plan_id"].is_string()).await;
     let plan_id = result["plan_id"].as_str().expect("a stored plan").to_owned();
-    let plans = cluster.site.queue.plans(&cluster.site_id.to_string(), 10).await.unwrap();
+    let plans = state::State::new(&cluster.site.queue).plans(&cluster.site_id.to_string(), 10).await.unwrap();
     assert_eq!(plans.len(), 1, "{plans:?}");
     let stored = &plans[0];
     assert_eq!((stored.id.as_str(), stored.state), (plan_id.as_str(), PlanState::Pending));
@@ -213,9 +214,10 @@ async fn a_dry_run_stores_a_plan_that_runs_exactly_once_approved() {
     assert_eq!(cluster.backend("b1.e2e.sim").await.status, BackendStatus::Online);
 
     // Approval: once, while fresh.
-    let approved = cluster.site.queue.approve_plan(&plan_id, Duration::from_secs(900)).await.unwrap();
+    let approved =
+        state::State::new(&cluster.site.queue).approve_plan(&plan_id, Duration::from_secs(900)).await.unwrap();
     assert_eq!(approved.state, PlanState::Approved);
-    let again = cluster.site.queue.approve_plan(&plan_id, Duration::from_secs(900)).await;
+    let again = state::State::new(&cluster.site.queue).approve_plan(&plan_id, Duration::from_secs(900)).await;
     assert!(matches!(again, Err(QueueError::Conflict(_))), "{again:?}");
 
     let id = cluster.enqueue("execute_plan", json!({ "plan_id": plan_id }), Some(1)).await;
@@ -226,7 +228,10 @@ async fn a_dry_run_stores_a_plan_that_runs_exactly_once_approved() {
     let moved = changed(&before, &placement(&cluster).await);
     assert_eq!(moved.len(), 20, "exactly b1's groups moved: {moved:?}");
     assert!(moved.iter().all(|(_, from, _)| from == "b1.e2e.sim"), "{moved:?}");
-    assert_eq!(cluster.site.queue.plan(&plan_id).await.unwrap().unwrap().state, PlanState::Executed);
+    assert_eq!(
+        state::State::new(&cluster.site.queue).plan(&plan_id).await.unwrap().unwrap().state,
+        PlanState::Executed
+    );
     // Still dry run: the backend is not set offline by the automation.
     let after = statuses(&cluster).await;
     assert_eq!(after["b1.e2e.sim"], BackendStatus::Standby, "{after:?}");
@@ -250,6 +255,6 @@ async fn with_the_feature_off_nothing_moves_whatever_the_faults() {
     assert_no_move_jobs(&cluster).await;
     assert_eq!(placement(&cluster).await, before);
     assert_eq!(statuses(&cluster).await, statuses_before);
-    assert!(cluster.site.queue.plans(&cluster.site_id.to_string(), 10).await.unwrap().is_empty());
-    assert!(cluster.site.queue.alerts(queue::AlertFilter::all(10)).await.unwrap().is_empty());
+    assert!(state::State::new(&cluster.site.queue).plans(&cluster.site_id.to_string(), 10).await.unwrap().is_empty());
+    assert!(state::State::new(&cluster.site.queue).alerts(state::AlertFilter::all(10)).await.unwrap().is_empty());
 }

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use domain::{BackendId, BackendStatus};
-use queue::{EvacuationProgress, EvacuationState, JobState, Priority};
+use queue::{JobState, Priority};
 use serde_json::json;
+use state::{EvacuationProgress, EvacuationState};
 use testkit::wait_until_async;
 
 use crate::moves_harness::{Cluster, LONG};
@@ -73,7 +74,7 @@ async fn assert_evacuated(cluster: &Cluster, source: BackendId, progress: &Evacu
 /// `EVACUATION_STALL_SECS`.
 async fn seen(cluster: &Cluster, source: BackendId) -> EvacuationState {
     let progress = cluster.evacuation(source).await.expect("an evacuation record");
-    let beat = cluster.site.queue.evacuation_heartbeat(source.0).await.unwrap();
+    let beat = state::State::new(&cluster.site.queue).evacuation_heartbeat(source.0).await.unwrap();
     let beat = beat.filter(|(job, _)| *job == progress.job_id).map(|(_, at)| at);
     progress.assess(chrono::Utc::now(), beat, Duration::from_secs(120)).state
 }

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use domain::{Backend, BackendId, HostName, SiteId, UserGroup};
 use geodb::{GeoDb, GroupFilter, PageRequest};
-use queue::{EvacuationProgress, JobRecord, JobState, NewJob, Priority};
+use queue::{JobRecord, JobState, NewJob, Priority};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use state::EvacuationProgress;
 use testkit::{ChildGuard, TempGeoDb, binary_path, wait_until_async};
 
 use crate::queue_harness::{Process, Site};
@@ -126,7 +127,7 @@ impl Cluster {
     }
 
     pub async fn evacuation(&self, backend: BackendId) -> Option<EvacuationProgress> {
-        self.site.queue.evacuation(backend.0).await.unwrap()
+        state::State::new(&self.site.queue).evacuation(backend.0).await.unwrap()
     }
 
     /// `GET /state` of the sim's control API.
@@ -171,8 +172,8 @@ impl Cluster {
     pub async fn wait_for_evacuation(&self, backend: BackendId, timeout: Duration) -> EvacuationProgress {
         wait_until_async("the evacuation to finish", timeout, || async {
             let p = self.evacuation(backend).await?;
-            assert_ne!(p.state, queue::EvacuationState::Failed, "evacuation failed: {p:?}");
-            (p.state == queue::EvacuationState::Done).then_some(p)
+            assert_ne!(p.state, state::EvacuationState::Failed, "evacuation failed: {p:?}");
+            (p.state == state::EvacuationState::Done).then_some(p)
         })
         .await
     }

@@ -24,12 +24,12 @@ async fn moves_to_an_unreachable_or_standby_backend_are_refused_with_the_reason(
     // The sim closes b2's doveadm listener; the next probes mark it unreachable.
     cluster.set_faults("b2.e2e.sim", json!({ "unreachable": true })).await;
     wait_until_async("the reachability job to mark b2 unreachable", Duration::from_secs(30), || async {
-        let records = cluster.site.queue.backend_reachability().await.ok()?;
+        let records = state::State::new(&cluster.site.queue).backend_reachability().await.ok()?;
         let b2 = records.iter().find(|r| r.backend_id == b2.id.0)?;
         (!b2.reachable).then_some(())
     })
     .await;
-    let records = cluster.site.queue.backend_reachability().await.unwrap();
+    let records = state::State::new(&cluster.site.queue).backend_reachability().await.unwrap();
     assert!(records.iter().filter(|r| r.backend_id != b2.id.0).all(|r| r.reachable), "{records:?}");
 
     let group = cluster.groups(Some(b1.id)).await.remove(0);
@@ -65,8 +65,8 @@ async fn moves_to_an_unreachable_or_standby_backend_are_refused_with_the_reason(
     let dead = cluster.wait_for_state(&evacuation, JobState::Dead, Duration::from_secs(30)).await;
     assert!(dead.error.unwrap_or_default().contains("no other backend of its site"), "{:?}", dead.result);
     assert_eq!(cluster.backend("b1.e2e.sim").await, b1, "b1 is not set standby");
-    let alerts = cluster.site.queue.alerts(queue::AlertFilter::all(10)).await.unwrap();
+    let alerts = state::State::new(&cluster.site.queue).alerts(state::AlertFilter::all(10)).await.unwrap();
     assert!(alerts.iter().any(|a| a.kind == "evacuation_no_destination"), "{alerts:?}");
     let progress = cluster.evacuation(b1.id).await.unwrap();
-    assert_eq!((progress.state, progress.moved), (queue::EvacuationState::Failed, 0), "{progress:?}");
+    assert_eq!((progress.state, progress.moved), (state::EvacuationState::Failed, 0), "{progress:?}");
 }

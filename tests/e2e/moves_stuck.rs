@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use queue::{AlertSeverity, JobState, Priority};
+use queue::{JobState, Priority};
 use serde_json::json;
+use state::AlertSeverity;
 use testkit::wait_until_async;
 
 use crate::moves_harness::Cluster;
@@ -21,7 +22,7 @@ async fn a_move_that_never_finishes_raises_a_stuck_move_alert() {
     let payload = json!({ "site_id": cluster.site_id, "group": group.name, "destination_backend_id": b2.id });
     let id = cluster.enqueue("move_group", payload, Some(1)).await;
     let alert = wait_until_async("a stuck_move alert", Duration::from_secs(30), || async {
-        let alerts = cluster.site.queue.alerts(queue::AlertFilter::all(10)).await.ok()?;
+        let alerts = state::State::new(&cluster.site.queue).alerts(state::AlertFilter::all(10)).await.ok()?;
         alerts.into_iter().find(|a| a.kind == "stuck_move")
     })
     .await;

@@ -1,4 +1,5 @@
-//! What every handler can reach: GeoDB and the job queue (each possibly still connecting), the
+//! What every handler can reach: GeoDB and the job queue with the state beside it (each possibly
+//! still connecting), the
 //! bootstrap admin token's hash, the metrics handle and the few settings handlers judge by.
 
 use std::future::Future;
@@ -32,6 +33,13 @@ pub struct Connecting<T> {
 
 pub type GeoDbHandle = Connecting<Arc<dyn GeoDb>>;
 pub type QueueHandle = Connecting<Queue>;
+
+impl AppState {
+    /// The controller's state, on the queue's connection (503 while Redis is not connected).
+    pub fn store(&self) -> Result<state::State, ApiError> {
+        self.queue.get().map(|queue| state::State::new(&queue))
+    }
+}
 
 impl<T: Clone + Send + Sync + 'static> Connecting<T> {
     pub fn ready(value: T, unavailable: ErrorCode) -> Self {

@@ -97,6 +97,7 @@ async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
     let home_site = config.home_site.clone().context("CLUSTER_SITE is required")?;
     let context = JobContext {
         db,
+        state: state::State::new(&queue),
         queue: queue.clone(),
         doveadm,
         home_site,

@@ -23,7 +23,7 @@ const POOL_SIZE: usize = 16;
 
 /// Whether a command may be sent again on a new connection after the old one broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Retry {
+pub enum Retry {
     /// Every script the queue sends is idempotent (per job id, run token or lease token), so a
     /// call whose reply was lost can be repeated: this is what makes a Redis restart invisible.
     Once,
@@ -33,13 +33,13 @@ pub(crate) enum Retry {
 
 /// A pipeline whose error replies come back as items (`Value::ServerError`) instead of failing
 /// the whole pipeline: callers tell a missing script or group from a real error per command.
-pub(crate) fn pipe() -> Pipeline {
+pub fn pipe() -> Pipeline {
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
     pipe
 }
 
-pub(crate) struct Redis {
+pub struct Redis {
     client: redis::Client,
     config: AsyncConnectionConfig,
     pool: Pool,
@@ -146,12 +146,12 @@ impl Redis {
         })
     }
 
-    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: &Cmd, retry: Retry) -> Result<T> {
+    pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd, retry: Retry) -> Result<T> {
         self.run(retry, |mut c| async move { cmd.query_async::<T>(&mut c).await }).await
     }
 
     /// Runs a pipeline made by [`pipe`]: error replies come back as `Value::ServerError` items.
-    pub(crate) async fn pipeline(&self, pipe: &Pipeline, retry: Retry) -> Result<Vec<Value>> {
+    pub async fn pipeline(&self, pipe: &Pipeline, retry: Retry) -> Result<Vec<Value>> {
         self.run(retry, |mut c| async move { pipe.query_async::<Vec<Value>>(&mut c).await }).await
     }
 

@@ -23,7 +23,7 @@ pub(crate) fn from_redis(e: RedisError) -> QueueError {
 }
 
 /// An error reply inside a pipeline.
-pub(crate) fn from_server(e: &redis::ServerError) -> QueueError {
+pub fn from_server(e: &redis::ServerError) -> QueueError {
     let text = format!("{} {}", e.code(), e.details().unwrap_or_default());
     match e.kind() {
         Some(kind) if transient(kind, Some(e.code())) => QueueError::Unavailable(text),
@@ -52,6 +52,6 @@ pub(crate) fn from_pool(e: PoolError) -> QueueError {
     }
 }
 
-pub(crate) fn corrupt(what: impl std::fmt::Display) -> QueueError {
+pub fn corrupt(what: impl std::fmt::Display) -> QueueError {
     QueueError::Corrupt(what.to_string())
 }

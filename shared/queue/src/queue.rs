@@ -46,7 +46,7 @@ pub(crate) enum Enqueued {
     AlreadyEmitted,
 }
 
-pub(crate) fn millis(d: Duration) -> i64 {
+pub fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -63,7 +63,8 @@ impl Queue {
         &self.inner.config
     }
 
-    pub(crate) fn redis(&self) -> &Redis {
+    /// The connection, for crates that keep their own data beside the queue (`state`).
+    pub fn redis(&self) -> &Redis {
         &self.inner.redis
     }
 

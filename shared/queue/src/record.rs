@@ -12,7 +12,7 @@ use crate::error::corrupt;
 use crate::{JobRecord, Result};
 
 /// A reply item as text (bulk or status string, or an integer).
-pub(crate) fn text(v: &Value) -> Option<String> {
+pub fn text(v: &Value) -> Option<String> {
     match v {
         Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
         Value::SimpleString(s) => Some(s.clone()),
@@ -22,26 +22,26 @@ pub(crate) fn text(v: &Value) -> Option<String> {
     }
 }
 
-pub(crate) fn int(v: &Value) -> Option<i64> {
+pub fn int(v: &Value) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
         other => text(other)?.parse().ok(),
     }
 }
 
-pub(crate) fn items(v: Value) -> Option<Vec<Value>> {
+pub fn items(v: Value) -> Option<Vec<Value>> {
     match v {
         Value::Array(items) | Value::Set(items) => Some(items),
         _ => None,
     }
 }
 
-pub(crate) fn time_ms(ms: i64) -> Result<DateTime<Utc>> {
+pub fn time_ms(ms: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(format!("timestamp {ms} out of range")))
 }
 
 /// A hash (HGETALL reply) as a map; an empty map means the record does not exist.
-pub(crate) fn hash(v: Value) -> Result<HashMap<String, String>> {
+pub fn hash(v: Value) -> Result<HashMap<String, String>> {
     redis::from_redis_value(v).map_err(|e| corrupt(format!("job record: {e}")))
 }
 

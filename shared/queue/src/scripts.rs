@@ -27,36 +27,30 @@ script!(LEAVE, "leave");
 script!(LEASE_ACQUIRE, "lease_acquire");
 script!(LEASE_RENEW, "lease_renew");
 script!(LEASE_RELEASE, "lease_release");
-script!(RESERVE, "reserve");
-script!(RESERVE_RELEASE, "reserve_release");
-script!(RESERVE_LIST, "reserve_list");
 script!(PUBLISH_SCHEDULE, "publish_schedule");
-script!(ALERT_RAISE, "alert_raise");
-script!(ALERT_RESOLVE, "alert_resolve");
-script!(ALERT_LIST, "alert_list");
 
 /// Jobs per call of a batch script (start, complete): long enough to amortise the cost of a
 /// script call, short enough not to stall Redis (a few milliseconds at most).
 pub(crate) const SCRIPT_BATCH: usize = 256;
 
 /// One script invocation: its keys and arguments.
-pub(crate) struct Call {
+pub struct Call {
     script: &'static Script,
     keys: Vec<Vec<u8>>,
     args: Vec<Vec<u8>>,
 }
 
 impl Call {
-    pub(crate) fn new(script: &'static LazyLock<Script>) -> Self {
+    pub fn new(script: &'static LazyLock<Script>) -> Self {
         Self { script, keys: Vec::with_capacity(4), args: Vec::with_capacity(8) }
     }
 
-    pub(crate) fn key(mut self, key: impl ToRedisArgs) -> Self {
+    pub fn key(mut self, key: impl ToRedisArgs) -> Self {
         key.write_redis_args(&mut self.keys);
         self
     }
 
-    pub(crate) fn arg(mut self, arg: impl ToRedisArgs) -> Self {
+    pub fn arg(mut self, arg: impl ToRedisArgs) -> Self {
         arg.write_redis_args(&mut self.args);
         self
     }
@@ -126,7 +120,7 @@ pub(crate) async fn eval_many(redis: &Redis, calls: &[Call], retry: Retry) -> Re
 }
 
 /// Runs one script call.
-pub(crate) async fn eval(redis: &Redis, call: Call, retry: Retry) -> Result<Value> {
+pub async fn eval(redis: &Redis, call: Call, retry: Retry) -> Result<Value> {
     let mut replies = eval_many(redis, std::slice::from_ref(&call), retry).await?;
     replies.pop().ok_or_else(|| corrupt("no reply"))
 }

@@ -4,18 +4,14 @@
 #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 mod queue {
-    mod alerts;
     pub mod common;
     mod dedup;
     mod lease;
     mod lifecycle;
     mod listing;
     mod perf;
-    mod plans;
     mod reclaim;
     mod restart;
     mod retry;
     mod scripts;
-    mod site_guard;
-    mod state;
 }

@@ -7,13 +7,14 @@ use chrono::{Duration, Utc};
 use domain::stats::totals_by_backend;
 use domain::{BackendId, Feature, Site};
 use geodb::GeoDb;
-use queue::{AlertFilter, EvacuationState, Queue};
+use state::State;
+use state::{AlertFilter, EvacuationState};
 
 use super::{BackendSnapshot, ControllerSnapshot, STATS_WINDOW_SECS, SiteSnapshot};
 
 /// The site's snapshot. GeoDB errors fail it; a Redis error only leaves `controller` empty, so
 /// the endpoint keeps serving while the queue is down.
-pub async fn site(db: &dyn GeoDb, queue: Option<&Queue>, site: &Site) -> geodb::Result<SiteSnapshot> {
+pub async fn site(db: &dyn GeoDb, queue: Option<&State>, site: &Site) -> geodb::Result<SiteSnapshot> {
     let mut features = Vec::with_capacity(Feature::ALL.len());
     for feature in Feature::ALL {
         features.push((feature, geodb::ops::feature_state(db, site.id, feature).await?));
@@ -63,7 +64,7 @@ pub async fn site(db: &dyn GeoDb, queue: Option<&Queue>, site: &Site) -> geodb::
     })
 }
 
-async fn controller(q: &Queue, site: &Site, backends: &HashSet<BackendId>) -> queue::Result<ControllerSnapshot> {
+async fn controller(q: &State, site: &Site, backends: &HashSet<BackendId>) -> queue::Result<ControllerSnapshot> {
     let sid = site.id.0;
     let reachable = q
         .backend_reachability()
@@ -81,7 +82,7 @@ async fn controller(q: &Queue, site: &Site, backends: &HashSet<BackendId>) -> qu
         .map(|e| (e.host, e.total.saturating_sub(e.moved)))
         .collect();
     let mut open_alerts = BTreeMap::new();
-    for a in q.alerts(AlertFilter::open(queue::MAX_ALERTS).with_site(sid)).await? {
+    for a in q.alerts(AlertFilter::open(state::MAX_ALERTS).with_site(sid)).await? {
         *open_alerts.entry(a.severity.as_str()).or_insert(0) += 1;
     }
     Ok(ControllerSnapshot {

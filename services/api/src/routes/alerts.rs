@@ -4,8 +4,8 @@
 use actix_web::web;
 use api_types::{AlertView, BackendReachabilityView};
 use domain::SiteId;
-use queue::AlertFilter;
 use serde::Deserialize;
+use state::AlertFilter;
 
 use crate::auth::{Auth, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -66,7 +66,7 @@ pub async fn alerts(
         Err(e) if q.site.is_some() => return Err(e),
         Err(_) => Default::default(),
     };
-    let alerts = state.queue.get()?.alerts(filter).await?;
+    let alerts = state.store()?.alerts(filter).await?;
     Ok(web::Json(
         alerts
             .into_iter()
@@ -96,10 +96,10 @@ pub async fn backend_reachability(
     state: web::Data<AppState>,
     site: web::Path<String>,
 ) -> ApiResult<web::Json<Vec<BackendReachabilityView>>> {
-    let (db, queue) = (state.geodb.get()?, state.queue.get()?);
+    let (db, store) = (state.geodb.get()?, state.store()?);
     let site = lookup::site(&*db, &site).await?;
     let hosts = lookup::backend_hosts(&*db, site.id).await?;
-    let mut rows: Vec<_> = queue
+    let mut rows: Vec<_> = store
         .backend_reachability()
         .await?
         .into_iter()

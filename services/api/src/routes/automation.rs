@@ -23,9 +23,9 @@ pub async fn failover(
     site: web::Path<String>,
 ) -> ApiResult<web::Json<FailoverView>> {
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
-    let queue = state.queue.get()?;
-    let live = queue.failover_state(site.id.0).await?;
-    let dry = queue.failover_dry_run(site.id.0).await?;
+    let store = state.store()?;
+    let live = store.failover_state(site.id.0).await?;
+    let dry = store.failover_dry_run(site.id.0).await?;
     let Some(current) = live.clone().or(dry.clone()) else {
         return Err(ApiError::new(
             ErrorCode::NoReading,
@@ -54,7 +54,7 @@ pub async fn autoscale(
     site: web::Path<String>,
 ) -> ApiResult<web::Json<AutoscaleView>> {
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
-    let desired = state.queue.get()?.desired_backends(site.id.0).await?.ok_or_else(|| {
+    let desired = state.store()?.desired_backends(site.id.0).await?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::NoReading,
             format!("autoscaling has not run for site {} (is autoscaling off?)", site.name),

@@ -37,7 +37,7 @@ pub async fn site_metrics(
             ),
         ));
     }
-    let queue = state.queue.get().ok();
+    let queue = state.store().ok();
     let snapshot = gather::site(&*db, queue.as_ref(), &site).await?;
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(render(&families(&[snapshot]))))
 }
@@ -46,7 +46,7 @@ pub async fn site_metrics(
     responses((status = 200, description = "OpenMetrics text of every site whose cluster_metrics feature is not off")))]
 pub async fn cluster_metrics(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let db = state.geodb.get()?;
-    let queue = state.queue.get().ok();
+    let queue = state.store().ok();
     let mut snapshots = Vec::new();
     for site in db.list_sites().await? {
         if geodb::ops::feature_state(&*db, site.id, Feature::ClusterMetrics).await? != FeatureState::Off {

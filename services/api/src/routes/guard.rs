@@ -28,7 +28,7 @@ pub async fn get(
 ) -> ApiResult<web::Json<GuardView>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &site).await?;
-    let guard = state.queue.get()?.guard_state(site.id.0).await?;
+    let guard = state.store()?.guard_state(site.id.0).await?;
     Ok(web::Json(view(&state, &site, &guard).await?))
 }
 
@@ -43,12 +43,12 @@ pub async fn release(
 ) -> ApiResult<web::Json<GuardView>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &site).await?;
-    let queue = state.queue.get()?;
-    let mut current = queue.guard_state(site.id.0).await?;
+    let store = state.store()?;
+    let mut current = store.guard_state(site.id.0).await?;
     if current.tripped {
         current = guard::release(&current, &auth.principal.name, Utc::now());
-        queue.put_guard_state(site.id.0, &current).await?;
-        queue.resolve_alert("capacity_guard", Some(site.id.0), None).await?;
+        store.put_guard_state(site.id.0, &current).await?;
+        store.resolve_alert("capacity_guard", Some(site.id.0), None).await?;
         tracing::warn!(site = %site.name, by = %auth.principal.name, "capacity guard released by an operator");
     }
     Ok(web::Json(view(&state, &site, &current).await?))
@@ -59,7 +59,7 @@ async fn view(state: &AppState, site: &Site, guard: &GuardState) -> ApiResult<Gu
     let host = |id: BackendId| -> String {
         backends.iter().find(|b: &&Backend| b.id == id).map_or_else(|| id.to_string(), |b| b.host.to_string())
     };
-    let reserved = state.queue.get()?.reservations(site.id.0).await?;
+    let reserved = state.store()?.reservations(site.id.0).await?;
     Ok(GuardView {
         site: site.name.to_string(),
         tripped: guard.tripped,

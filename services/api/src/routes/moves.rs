@@ -10,6 +10,7 @@ use domain::{Backend, GroupName, UserGroup, UserName};
 use jobs::Job;
 use jobs::moves::{EvacuateBackendPayload, KickPayload, MoveGroupPayload, MoveUserPayload};
 use queue::{EnqueueOutcome, Queue};
+use state::State;
 
 use crate::auth::{Auth, Operator, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -38,8 +39,8 @@ pub(crate) async fn submit<J: Job>(queue: &Queue, job: &J) -> ApiResult<HttpResp
 
 /// Why `group` cannot move to `backend` now, if it cannot (`domain::destination`; the job checks
 /// the same rule again).
-async fn refusal(queue: &Queue, group: &UserGroup, backend: &Backend) -> ApiResult<Option<ApiError>> {
-    let reachability = queue.backend_reachability().await?;
+async fn refusal(store: &State, group: &UserGroup, backend: &Backend) -> ApiResult<Option<ApiError>> {
+    let reachability = store.backend_reachability().await?;
     let latest = reachability.iter().find(|r| r.backend_id == backend.id.0);
     let observed = Observed { unreachable: latest.and_then(|r| r.unreachable_because()), ..Observed::default() };
     Ok(destination::refusal(group, backend, observed).map(|refusal| {
@@ -70,7 +71,7 @@ pub async fn move_group(
         .await?
         .ok_or_else(|| ApiError::not_found(ErrorCode::GroupNotFound, "group", &name))?;
     let dest = lookup::backend(&*db, &body.0.backend).await.map_err(|e| e.field("backend"))?;
-    if let Some(refused) = refusal(&queue, &group, &dest).await? {
+    if let Some(refused) = refusal(&state.store()?, &group, &dest).await? {
         return Err(refused);
     }
     let job = MoveGroupPayload {
@@ -105,13 +106,13 @@ pub async fn evacuation(
     state: web::Data<AppState>,
     host: web::Path<String>,
 ) -> ApiResult<web::Json<EvacuationView>> {
-    let (db, queue) = (state.geodb.get()?, state.queue.get()?);
+    let (db, store) = (state.geodb.get()?, state.store()?);
     let backend = lookup::backend(&*db, &host).await?;
-    let p = queue.evacuation(backend.id.0).await?.ok_or_else(|| {
+    let p = store.evacuation(backend.id.0).await?.ok_or_else(|| {
         ApiError::new(ErrorCode::NoReading, format!("backend {} has never been evacuated", backend.host))
     })?;
     // Only this job's beats count: another job's would not say that this one's worker lives.
-    let heartbeat = queue.evacuation_heartbeat(backend.id.0).await?.filter(|(job, _)| *job == p.job_id);
+    let heartbeat = store.evacuation_heartbeat(backend.id.0).await?.filter(|(job, _)| *job == p.job_id);
     let seen = p.assess(Utc::now(), heartbeat.map(|(_, at)| at), state.evacuation_stall);
     Ok(web::Json(EvacuationView {
         backend: backend.host.into(),

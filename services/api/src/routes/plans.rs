@@ -4,8 +4,8 @@
 use actix_web::{HttpResponse, web};
 use api_types::{ApprovedPlan, BalanceView, GroupPlanView, PlanView};
 use jobs::mitigation::ExecutePlanPayload;
-use queue::StoredPlan;
 use serde::Deserialize;
+use state::StoredPlan;
 
 use crate::auth::{Auth, Operator, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -47,15 +47,15 @@ pub async fn list(
     q: Query<ListPlans>,
 ) -> ApiResult<web::Json<Vec<PlanView>>> {
     let limit = q.0.limit.unwrap_or(50);
-    if !(1..=queue::MAX_PLANS_PER_SITE as u32).contains(&limit) {
+    if !(1..=state::MAX_PLANS_PER_SITE as u32).contains(&limit) {
         return Err(ApiError::new(
             ErrorCode::InvalidQuery,
-            format!("limit: must be between 1 and {}", queue::MAX_PLANS_PER_SITE),
+            format!("limit: must be between 1 and {}", state::MAX_PLANS_PER_SITE),
         )
         .field("limit"));
     }
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
-    let plans = state.queue.get()?.plans(&site.id.to_string(), limit as usize).await?;
+    let plans = state.store()?.plans(&site.id.to_string(), limit as usize).await?;
     Ok(web::Json(plans.into_iter().map(view).collect()))
 }
 
@@ -63,7 +63,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Plan id")),
     responses((status = 200, body = PlanView), (status = 404, body = api_types::Problem)))]
 pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<PlanView>> {
-    let plan = state.queue.get()?.plan(&id).await?;
+    let plan = state.store()?.plan(&id).await?;
     plan.map(|p| web::Json(view(p)))
         .ok_or_else(|| ApiError::new(ErrorCode::PlanNotFound, format!("plan {id} does not exist")))
 }
@@ -77,7 +77,7 @@ pub async fn approve(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let queue = state.queue.get()?;
-    let plan = queue.approve_plan(&id, queue::DEFAULT_PLAN_MAX_AGE).await.map_err(|e| match e {
+    let plan = state.store()?.approve_plan(&id, state::DEFAULT_PLAN_MAX_AGE).await.map_err(|e| match e {
         queue::QueueError::NotFound(_) => ApiError::new(ErrorCode::PlanNotFound, format!("plan {id} does not exist")),
         other => other.into(),
     })?;
@@ -95,7 +95,7 @@ pub async fn balance(
     site: web::Path<String>,
 ) -> ApiResult<web::Json<BalanceView>> {
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
-    let reading = state.queue.get()?.balance_state(site.id.0).await?.ok_or_else(|| {
+    let reading = state.store()?.balance_state(site.id.0).await?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::NoReading,
             format!("no balance reading for site {} yet (is load_balancing off?)", site.name),
@@ -120,7 +120,7 @@ pub async fn group_plan(
     site: web::Path<String>,
 ) -> ApiResult<web::Json<GroupPlanView>> {
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
-    let plan = state.queue.get()?.group_plan(site.id.0).await?.ok_or_else(|| {
+    let plan = state.store()?.group_plan(site.id.0).await?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::NoReading,
             format!("no group-size plan for site {} yet (is group_balancing off?)", site.name),

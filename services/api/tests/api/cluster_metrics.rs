@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use api_types::{FeaturesView, PutFeature};
 use chrono::{Duration, Utc};
 use domain::{HostName, Protocol, ProxyDestStat};
-use queue::{Alert, AlertSeverity, BalanceState, DesiredBackends, Queue, QueueConfig};
+use queue::{Queue, QueueConfig};
 use reqwest::Method;
+use state::{Alert, AlertSeverity, BalanceState, DesiredBackends};
 use testkit::redis::{RedisServer, unique_prefix};
 
 use crate::common::{ADMIN_TOKEN, TestApi};
@@ -111,7 +112,7 @@ async fn stored_readings_appear_and_the_cluster_endpoint_lists_only_enabled_site
         shares: Default::default(),
         computed_at: Utc::now(),
     };
-    queue.put_balance_state(&reading).await.unwrap();
+    state::State::new(&queue).put_balance_state(&reading).await.unwrap();
     let desired = DesiredBackends {
         site_id: site.id.0,
         desired: 3,
@@ -120,14 +121,14 @@ async fn stored_readings_appear_and_the_cluster_endpoint_lists_only_enabled_site
         computed_at: Utc::now(),
         dry_run: false,
     };
-    queue.put_desired_backends(&desired).await.unwrap();
+    state::State::new(&queue).put_desired_backends(&desired).await.unwrap();
     for (object, age_minutes) in [("b1", 1), ("b2", 120), ("b3", 5)] {
         let mut alert =
             Alert::new(AlertSeverity::Critical, "capacity_guard", "test").with_site(site.id.0).with_object(object);
         alert.last_seen = Utc::now() - Duration::minutes(age_minutes);
-        queue.raise_alert(&alert).await.unwrap();
+        state::State::new(&queue).raise_alert(&alert).await.unwrap();
     }
-    assert!(queue.resolve_alert("capacity_guard", Some(site.id.0), Some("b3")).await.unwrap());
+    assert!(state::State::new(&queue).resolve_alert("capacity_guard", Some(site.id.0), Some("b3")).await.unwrap());
     turn_on(&api, "s1", "on").await;
 
     let (status, _, body) = api.raw(Method::GET, "/api/v1/cluster/metrics", Some(ADMIN_TOKEN), None).await;

@@ -6,8 +6,9 @@ use std::time::Duration;
 use api_types::GuardView;
 use chrono::Utc;
 use policy::guard::GuardState;
-use queue::{Alert, AlertFilter, AlertSeverity, Queue, QueueConfig};
+use queue::{Queue, QueueConfig};
 use reqwest::Method;
+use state::{Alert, AlertFilter, AlertSeverity};
 use testkit::redis::{RedisServer, unique_prefix};
 
 use crate::common::{ADMIN_TOKEN, TestApi};
@@ -35,9 +36,12 @@ async fn a_tripped_guard_is_shown_and_released_only_by_an_operator() {
         share: Some(0.8),
         ..Default::default()
     };
-    queue.put_guard_state(site.id.0, &tripped).await.unwrap();
-    queue.reserve_sources(site.id.0, &[b1.id.0], "evacuate:x", Duration::from_secs(60)).await.unwrap();
-    queue
+    state::State::new(&queue).put_guard_state(site.id.0, &tripped).await.unwrap();
+    state::State::new(&queue)
+        .reserve_sources(site.id.0, &[b1.id.0], "evacuate:x", Duration::from_secs(60))
+        .await
+        .unwrap();
+    state::State::new(&queue)
         .raise_alert(&Alert::new(AlertSeverity::Critical, "capacity_guard", "tripped").with_site(site.id.0))
         .await
         .unwrap();
@@ -50,7 +54,7 @@ async fn a_tripped_guard_is_shown_and_released_only_by_an_operator() {
     // A viewer may not release; an unknown site is 404.
     let (status, ctype, _) = api.raw(Method::POST, "/api/v1/sites/s1/guard/release", Some(&viewer.token), None).await;
     assert_eq!((status, ctype.as_str()), (403, "application/problem+json"));
-    assert!(queue.guard_state(site.id.0).await.unwrap().tripped);
+    assert!(state::State::new(&queue).guard_state(site.id.0).await.unwrap().tripped);
     let (status, _, _) = api.raw(Method::POST, "/api/v1/sites/nope/guard/release", Some(ADMIN_TOKEN), None).await;
     assert_eq!(status, 404);
 
@@ -60,12 +64,12 @@ async fn a_tripped_guard_is_shown_and_released_only_by_an_operator() {
     let view: GuardView = serde_json::from_str(&body).unwrap();
     assert!(!view.tripped);
     assert_eq!(view.released_by.as_deref(), Some("alice"));
-    let stored = queue.guard_state(site.id.0).await.unwrap();
+    let stored = state::State::new(&queue).guard_state(site.id.0).await.unwrap();
     assert!(!stored.tripped && stored.released_at.is_some());
-    let open = queue.alerts(AlertFilter::open(10)).await.unwrap();
+    let open = state::State::new(&queue).alerts(AlertFilter::open(10)).await.unwrap();
     assert!(open.iter().all(|a| a.kind != "capacity_guard"), "{open:?}");
     // Releasing again changes nothing.
     let (status, _, _) = api.raw(Method::POST, "/api/v1/sites/s1/guard/release", Some(&operator.token), None).await;
     assert_eq!(status, 200);
-    assert_eq!(queue.guard_state(site.id.0).await.unwrap(), stored);
+    assert_eq!(state::State::new(&queue).guard_state(site.id.0).await.unwrap(), stored);
 }

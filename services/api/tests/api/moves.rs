@@ -3,7 +3,8 @@ use api_types::{
 };
 use chrono::{TimeDelta, Utc};
 use domain::UserName;
-use queue::{Alert, AlertSeverity, BackendReachability, EvacuationProgress, EvacuationState, Queue, QueueConfig};
+use queue::{Queue, QueueConfig};
+use state::{Alert, AlertSeverity, BackendReachability, EvacuationProgress, EvacuationState};
 use testkit::redis::{RedisServer, unique_prefix};
 
 use crate::common::{EVACUATION_STALL, TestApi, problem};
@@ -91,7 +92,7 @@ async fn moves_to_unusable_destinations_are_refused_with_the_reason() {
         last_error: Some("connection refused".into()),
         name_failure_since: None,
     };
-    queue.put_backend_reachability(&unreachable).await.unwrap();
+    state::State::new(&queue).put_backend_reachability(&unreachable).await.unwrap();
     refused(
         problem(api.admin.post::<_, JobAccepted>("/sites/s1/groups/default-2/move", &dest(others[1])).await),
         "unreachable",
@@ -130,8 +131,8 @@ async fn evacuations_are_jobs_with_readable_progress() {
         message: None,
         last_moved_at: Some(now),
     };
-    queue.put_evacuation(&progress).await.unwrap();
-    queue.beat_evacuation(b.id.0, &job.job_id).await.unwrap();
+    state::State::new(&queue).put_evacuation(&progress).await.unwrap();
+    state::State::new(&queue).beat_evacuation(b.id.0, &job.job_id).await.unwrap();
     let view: EvacuationView = api.admin.get("/backends/b1.s1.test/evacuation").await.unwrap();
     assert_eq!((view.state.as_str(), view.total, view.moved, view.moving), ("running", 100, 40, 10));
     assert_eq!((view.stalled_since, view.stalled_reason), (None, None));
@@ -160,30 +161,36 @@ async fn a_running_evacuation_without_a_live_worker_or_without_moves_reads_stall
     let read = || async { api.admin.get::<EvacuationView>("/backends/b2.s1.test/evacuation").await.unwrap() };
 
     // Its worker was last heard of a minute ago, and no heartbeat is left.
-    queue.put_evacuation(&progress).await.unwrap();
+    state::State::new(&queue).put_evacuation(&progress).await.unwrap();
     let view = read().await;
     assert_eq!((view.state.as_str(), view.stalled_since), ("stalled", Some(minute_ago)), "{view:?}");
     assert!(view.stalled_reason.as_deref().unwrap().contains("worker holding it stopped"), "{view:?}");
 
     // A heartbeat of another job says nothing about this one's worker.
-    queue.beat_evacuation(b.id.0, "evac-0").await.unwrap();
+    state::State::new(&queue).beat_evacuation(b.id.0, "evac-0").await.unwrap();
     assert_eq!(read().await.state, "stalled");
 
     // Its own fresh heartbeat: running again.
-    queue.beat_evacuation(b.id.0, "evac-1").await.unwrap();
+    state::State::new(&queue).beat_evacuation(b.id.0, "evac-1").await.unwrap();
     let view = read().await;
     assert_eq!((view.state.as_str(), view.stalled_since, view.stalled_reason.as_deref()), ("running", None, None));
     assert_eq!(view.last_moved_at, Some(minute_ago));
 
     // Alive, but no group moved for longer than EVACUATION_STALL_SECS.
     let long_ago = now - TimeDelta::from_std(EVACUATION_STALL).unwrap() - TimeDelta::seconds(30);
-    queue.put_evacuation(&EvacuationProgress { last_moved_at: Some(long_ago), ..progress.clone() }).await.unwrap();
+    state::State::new(&queue)
+        .put_evacuation(&EvacuationProgress { last_moved_at: Some(long_ago), ..progress.clone() })
+        .await
+        .unwrap();
     let view = read().await;
     assert_eq!((view.state.as_str(), view.stalled_since), ("stalled", Some(long_ago)), "{view:?}");
     assert!(view.stalled_reason.as_deref().unwrap().contains("no group left the backend"), "{view:?}");
 
     // Finished evacuations never stall.
-    queue.put_evacuation(&EvacuationProgress { state: EvacuationState::Done, ..progress }).await.unwrap();
+    state::State::new(&queue)
+        .put_evacuation(&EvacuationProgress { state: EvacuationState::Done, ..progress })
+        .await
+        .unwrap();
     assert_eq!(read().await.state, "done");
 }
 
@@ -243,14 +250,17 @@ async fn alerts_are_listed_newest_first_and_filtered_by_state_and_site() {
             .with_context(serde_json::json!({"group": object}));
         alert.id = format!("a{i}");
         alert.last_seen = start + TimeDelta::seconds(i as i64);
-        queue.raise_alert(&alert).await.unwrap();
+        state::State::new(&queue).raise_alert(&alert).await.unwrap();
     }
     let mut again =
         Alert::new(AlertSeverity::Warning, "stuck_move", "alert 0 again").with_site(s1).with_object("default-1");
     again.last_seen = start + TimeDelta::seconds(5);
-    queue.raise_alert(&again).await.unwrap();
-    queue.raise_alert(&Alert::new(AlertSeverity::Critical, "capacity_guard", "no site")).await.unwrap();
-    assert!(queue.resolve_alert("stuck_move", Some(s1), Some("default-2")).await.unwrap());
+    state::State::new(&queue).raise_alert(&again).await.unwrap();
+    state::State::new(&queue)
+        .raise_alert(&Alert::new(AlertSeverity::Critical, "capacity_guard", "no site"))
+        .await
+        .unwrap();
+    assert!(state::State::new(&queue).resolve_alert("stuck_move", Some(s1), Some("default-2")).await.unwrap());
 
     let alerts: Vec<AlertView> = api.admin.get("/alerts?site=s1").await.unwrap();
     let seen: Vec<_> = alerts.iter().map(|a| (a.id.as_str(), a.state.as_str(), a.count)).collect();

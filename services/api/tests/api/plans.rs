@@ -4,7 +4,8 @@ use api_types::{ApprovedPlan, BalanceView, JobView, PlanView};
 use chrono::Utc;
 use domain::Feature;
 use policy::plan::{Plan, PlannedMove};
-use queue::{BalanceState, Queue, QueueConfig};
+use queue::{Queue, QueueConfig};
+use state::BalanceState;
 use testkit::redis::{RedisServer, unique_prefix};
 
 use crate::common::{TestApi, problem};
@@ -34,7 +35,7 @@ fn evacuation_plan(site: domain::SiteId, backend: domain::BackendId) -> Plan {
 #[tokio::test]
 async fn a_stored_plan_is_listed_and_approving_it_once_enqueues_its_execution() {
     let (api, queue, _redis, site, backend) = setup().await;
-    let id = queue.put_plan(&evacuation_plan(site.id, backend.id)).await.unwrap();
+    let id = state::State::new(&queue).put_plan(&evacuation_plan(site.id, backend.id)).await.unwrap();
 
     let plans: Vec<PlanView> = api.admin.get("/sites/s1/plans").await.unwrap();
     assert_eq!(plans.len(), 1);
@@ -69,7 +70,7 @@ async fn the_balance_reading_is_served_once_computed() {
         shares: Default::default(),
         computed_at: Utc::now(),
     };
-    queue.put_balance_state(&reading).await.unwrap();
+    state::State::new(&queue).put_balance_state(&reading).await.unwrap();
     let view: BalanceView = api.admin.get("/sites/s1/balance").await.unwrap();
     assert_eq!((view.site.as_str(), view.balancedness), ("s1", 62.5));
     assert_eq!(view.scores["b1.s1.test"]["memused"], 1.2);
@@ -84,8 +85,8 @@ async fn the_group_size_plan_is_served_once_planned() {
         from: domain::GroupName::parse("default-1").unwrap(),
         to: domain::GroupName::parse("default-2").unwrap(),
     };
-    let plan = queue::StoredGroupPlan { moves: vec![user_move], created_at: Utc::now(), done: 0, dry_run: true };
-    queue.put_group_plan(site.id.0, &plan).await.unwrap();
+    let plan = state::StoredGroupPlan { moves: vec![user_move], created_at: Utc::now(), done: 0, dry_run: true };
+    state::State::new(&queue).put_group_plan(site.id.0, &plan).await.unwrap();
     let view: api_types::GroupPlanView = api.admin.get("/sites/s1/group-plan").await.unwrap();
     assert_eq!((view.total, view.done, view.dry_run), (1, 0, true));
     assert_eq!(view.moves[0]["to"], "default-2");
@@ -96,7 +97,7 @@ async fn failover_and_autoscale_readings_are_served_once_computed() {
     let (api, queue, _redis, site, _backend) = setup().await;
     assert_eq!(problem(api.admin.get::<api_types::FailoverView>("/sites/s1/failover").await).code, "no_reading");
     assert_eq!(problem(api.admin.get::<api_types::AutoscaleView>("/sites/s1/autoscale").await).code, "no_reading");
-    let live = queue::StoredFailover {
+    let live = state::StoredFailover {
         site_id: site.id.0,
         percent: 20,
         bad_streak: 1,
@@ -107,13 +108,16 @@ async fn failover_and_autoscale_readings_are_served_once_computed() {
         dry_run: false,
         updated_at: Utc::now(),
     };
-    queue.put_failover_state(&live).await.unwrap();
-    queue.put_failover_state(&queue::StoredFailover { percent: 30, dry_run: true, ..live.clone() }).await.unwrap();
+    state::State::new(&queue).put_failover_state(&live).await.unwrap();
+    state::State::new(&queue)
+        .put_failover_state(&state::StoredFailover { percent: 30, dry_run: true, ..live.clone() })
+        .await
+        .unwrap();
     let view: api_types::FailoverView = api.admin.get("/sites/s1/failover").await.unwrap();
     assert_eq!((view.percent, view.dry_run_percent, view.last_action.as_str()), (20, Some(30), "step_down"));
     assert_eq!(view.failed_probes, 1);
 
-    let desired = queue::DesiredBackends {
+    let desired = state::DesiredBackends {
         site_id: site.id.0,
         desired: 7,
         current: 2,
@@ -121,7 +125,7 @@ async fn failover_and_autoscale_readings_are_served_once_computed() {
         computed_at: Utc::now(),
         dry_run: true,
     };
-    queue.put_desired_backends(&desired).await.unwrap();
+    state::State::new(&queue).put_desired_backends(&desired).await.unwrap();
     let view: api_types::AutoscaleView = api.admin.get("/sites/s1/autoscale").await.unwrap();
     assert_eq!((view.desired, view.current, view.policy.as_str(), view.dry_run), (7, 2, "webhook", true));
 }

@@ -11,8 +11,9 @@ use chrono::Utc;
 use domain::{Feature, FeatureState};
 use jobs::automation::AutoscalePayload;
 use policy::autoscale::{self, LoadSummary};
-use queue::{Delivery, DesiredBackends};
+use queue::Delivery;
 use serde_json::json;
+use state::DesiredBackends;
 
 use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
@@ -33,7 +34,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
     let reachability = ctx.reachability().await?;
     let counts = geodb::ops::group_counts(&*ctx.db, site.id).await.map_err(|e| geodb_error("count the groups", e))?;
-    let balance = ctx.queue.balance_state(site.id.0).await.map_err(|e| queue_error("read the balance state", e))?;
+    let balance = ctx.state.balance_state(site.id.0).await.map_err(|e| queue_error("read the balance state", e))?;
     let scores: Vec<f64> = balance.as_ref().map(|b| b.combined.values().copied().collect()).unwrap_or_default();
     let reachable = |id| reachability.get(&id).is_none_or(|r| r.reachable);
     let summary = LoadSummary {
@@ -70,7 +71,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         computed_at: Utc::now(),
         dry_run: state == FeatureState::Dryrun,
     };
-    ctx.queue.put_desired_backends(&record).await.map_err(|e| queue_error("store the desired backends", e))?;
+    ctx.state.put_desired_backends(&record).await.map_err(|e| queue_error("store the desired backends", e))?;
     metrics::desired_backends(site.name.as_str(), desired);
     tracing::info!(site = %site.name, desired, current = summary.backends_total, policy, "autoscale: desired backends published");
     Ok(json!({ "site": site.name, "feature": state.to_string(), "summary": summary, "published": record }))

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use config::{AutomationConfig, BalanceConfig, MitigationConfig, MoveConfig};
 use domain::{Backend, BackendId, SettingName, SettingScope, Site, SiteName};
 use geodb::{GeoDb, GeoDbError};
-use queue::{Alert, BackendReachability, Queue, QueueError};
+use queue::{Queue, QueueError};
+use state::{Alert, BackendReachability};
 use uuid::Uuid;
 
 use super::JobError;
@@ -22,6 +23,8 @@ pub const DOVEADM_URL_SETTING: &str = "doveadm_url";
 pub struct Context {
     pub db: Arc<dyn GeoDb>,
     pub queue: Queue,
+    /// The controller's state, on the queue's connection.
+    pub state: state::State,
     pub doveadm: doveadm::Client,
     /// `CLUSTER_SITE`: the site whose backends the reachability job probes.
     pub home_site: SiteName,
@@ -87,7 +90,7 @@ impl Context {
 
     /// The latest probe record of every backend, by backend id.
     pub async fn reachability(&self) -> Result<HashMap<BackendId, BackendReachability>, JobError> {
-        let records = self.queue.backend_reachability().await.map_err(|e| queue_error("read reachability", e))?;
+        let records = self.state.backend_reachability().await.map_err(|e| queue_error("read reachability", e))?;
         Ok(records.into_iter().map(|r| (BackendId(r.backend_id), r)).collect())
     }
 
@@ -105,7 +108,7 @@ impl Context {
     /// caller's own error (which the job record shows) carries the same text.
     pub async fn raise(&self, alert: Alert) {
         tracing::error!(kind = %alert.kind, severity = ?alert.severity, message = %alert.message, context = %alert.context, "alert raised");
-        if let Err(error) = self.queue.raise_alert(&alert).await {
+        if let Err(error) = self.state.raise_alert(&alert).await {
             tracing::error!(%error, kind = %alert.kind, "cannot store the alert in redis");
         }
     }
@@ -114,7 +117,7 @@ impl Context {
     /// Best effort, like [`Self::raise`]: after a Redis error the alert stays open, the safe side
     /// (an operator looks at a condition that already cleared).
     pub async fn resolve(&self, kind: &str, site: Option<Uuid>, object: Option<&str>) {
-        match self.queue.resolve_alert(kind, site, object).await {
+        match self.state.resolve_alert(kind, site, object).await {
             Ok(true) => tracing::info!(kind, site = ?site, object, "alert resolved"),
             Ok(false) => {}
             Err(error) => tracing::warn!(%error, kind, object, "cannot resolve the alert in redis"),

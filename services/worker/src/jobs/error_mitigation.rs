@@ -26,8 +26,9 @@ use policy::guard::{self, GuardBackend, GuardDecision, GuardSettings, Refusal};
 use policy::health::{self, BackendObservation, BackendTotals, HealthSettings};
 use policy::plan::{Plan, PlannedMove};
 use policy::{Reason, destination};
-use queue::{Alert, AlertSeverity, Delivery, Reserved};
+use queue::Delivery;
 use serde_json::json;
+use state::{Alert, AlertSeverity, Reserved};
 
 use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
@@ -109,7 +110,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         let plan_id = if plan.moves.is_empty() && !refused {
             None
         } else {
-            let id = ctx.queue.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?;
+            let id = ctx.state.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?;
             tracing::info!(site = %site.name, plan_id = %id, moves = plan.moves.len(), "dry run: error-mitigation plan stored");
             Some(id)
         };
@@ -129,7 +130,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         }
         json!({ "site": site.name, "state": "on", "moves": moves, "executed": executed, "reasons": codes })
     };
-    ctx.queue.put_evidence(site.id.0, &site_view.evidence).await.map_err(|e| queue_error("store the evidence", e))?;
+    ctx.state.put_evidence(site.id.0, &site_view.evidence).await.map_err(|e| queue_error("store the evidence", e))?;
     Ok(result)
 }
 
@@ -148,7 +149,7 @@ async fn observe(ctx: &Context, site: &Site, now: DateTime<Utc>) -> Result<SiteV
     let rows = ctx.db.read_stats(site.id, since, now).await.map_err(|e| geodb_error("read proxy_dest_stats", e))?;
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
     let groups = geodb::ops::all_groups(&*ctx.db, site.id).await.map_err(|e| geodb_error("list the groups", e))?;
-    let mut previous = ctx.queue.evidence(site.id.0).await.map_err(|e| queue_error("read the evidence", e))?;
+    let mut previous = ctx.state.evidence(site.id.0).await.map_err(|e| queue_error("read the evidence", e))?;
     // Backends removed from the site are forgotten.
     previous.backends.retain(|id, _| backends.iter().any(|b| b.id == *id));
     let settings = health_settings(&ctx.mitigation);
@@ -217,10 +218,10 @@ async fn decide(
             can_receive: destination::refusal(&policy::destination::Candidate { source: false, ..*c }).is_none(),
         })
         .collect();
-    let before = ctx.queue.guard_state(site.id.0).await.map_err(|e| queue_error("read the capacity guard", e))?;
+    let before = ctx.state.guard_state(site.id.0).await.map_err(|e| queue_error("read the capacity guard", e))?;
     let (after, decision) = guard::check(&before, &guard_backends, mitigation, now, &guard_settings(&ctx.mitigation));
     if after != before {
-        ctx.queue.put_guard_state(site.id.0, &after).await.map_err(|e| queue_error("store the capacity guard", e))?;
+        ctx.state.put_guard_state(site.id.0, &after).await.map_err(|e| queue_error("store the capacity guard", e))?;
     }
     let mut plan = Plan::from_mitigation(site.id, now, &decision);
     match &decision {
@@ -292,7 +293,7 @@ async fn reserve(ctx: &Context, site: &Site, moves: Vec<PlannedMove>) -> Result<
         if let PlannedMove::Evacuate { backend } = &mv {
             let owner = site_safety::evacuation_owner(*backend);
             let reserved = ctx
-                .queue
+                .state
                 .reserve_sources(site.id.0, &[backend.0], &owner, site_safety::RESERVATION_TTL)
                 .await
                 .map_err(|e| queue_error("reserve the evacuation's source", e))?;

@@ -16,8 +16,9 @@ use chrono::Utc;
 use domain::{Backend, BackendId, BackendStatus, GroupName, LoadFactor, SiteId, UserGroup};
 use geodb::{BackendUpdate, GroupFilter};
 use jobs::moves::EvacuateBackendPayload;
-use queue::{Alert, AlertSeverity, Delivery, EvacuationProgress, EvacuationState};
+use queue::Delivery;
 use serde_json::json;
+use state::{Alert, AlertSeverity, EvacuationProgress, EvacuationState};
 
 use policy::destination::{self, Candidate};
 
@@ -32,7 +33,7 @@ const MAX_TRIES_PER_GROUP: u32 = 3;
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: EvacuateBackendPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
     // Beats until `run` returns, however it returns: readers tell a stopped worker from a slow one.
-    let _heartbeat = ctx.queue.keep_evacuation_beating(payload.backend_id.0, &delivery.job_id);
+    let _heartbeat = ctx.state.keep_evacuation_beating(payload.backend_id.0, &delivery.job_id);
     let started = Instant::now();
     let backend = ctx
         .backend(payload.backend_id)
@@ -156,7 +157,7 @@ async fn resume_or_start(
     backend: &Backend,
     on_backend: u64,
 ) -> Result<EvacuationProgress, JobError> {
-    let previous = ctx.queue.evacuation(backend.id.0).await.map_err(|e| queue_error("read the progress", e))?;
+    let previous = ctx.state.evacuation(backend.id.0).await.map_err(|e| queue_error("read the progress", e))?;
     let now = Utc::now();
     let mut progress = match previous {
         Some(p) if p.job_id == delivery.job_id => p,
@@ -282,7 +283,7 @@ async fn fail(ctx: &Context, progress: &mut EvacuationProgress, error: JobError)
 
 async fn save(ctx: &Context, progress: &mut EvacuationProgress) -> Result<(), JobError> {
     progress.updated_at = Utc::now();
-    ctx.queue.put_evacuation(progress).await.map_err(|e| queue_error("store the progress", e))
+    ctx.state.put_evacuation(progress).await.map_err(|e| queue_error("store the progress", e))
 }
 
 #[cfg(test)]

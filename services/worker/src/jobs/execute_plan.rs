@@ -13,8 +13,9 @@ use jobs::mitigation::ExecutePlanPayload;
 use jobs::moves::{EvacuateBackendPayload, MoveGroupPayload, MoveUserPayload};
 use policy::destination;
 use policy::plan::PlannedMove;
-use queue::{Delivery, PlanState, QueueError};
+use queue::{Delivery, QueueError};
 use serde_json::{Value, json};
+use state::PlanState;
 
 use super::context::{Context, geodb_error, queue_error};
 use super::{JobError, JobResult, site_safety};
@@ -22,7 +23,7 @@ use super::{JobError, JobResult, site_safety};
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: ExecutePlanPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
     let stored = ctx
-        .queue
+        .state
         .plan(&payload.plan_id)
         .await
         .map_err(|e| queue_error("read the plan", e))?
@@ -43,7 +44,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         return Err(JobError::Abort(format!("plan {} not executed: {why}", stored.id)));
     }
     let executed = execute(ctx, &site, &stored.plan.moves, &delivery.job_id).await?;
-    match ctx.queue.mark_plan_executed(&stored.id).await {
+    match ctx.state.mark_plan_executed(&stored.id).await {
         // Another attempt marked it first; the dedup keys kept the moves single.
         Ok(()) | Err(QueueError::Conflict(_)) => {}
         Err(e) => return Err(queue_error("mark the plan executed", e)),

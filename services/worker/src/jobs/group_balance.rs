@@ -18,8 +18,9 @@ use jobs::group_balance::{GroupBalancePassPayload, GroupBalancePlanPayload};
 use jobs::moves::MoveUserPayload;
 use policy::group_size::{self, GroupSizePlan, GroupSizeSettings, GroupUsers};
 use policy::plan::Plan;
-use queue::{Delivery, StoredGroupPlan};
+use queue::Delivery;
 use serde_json::{Value, json};
+use state::StoredGroupPlan;
 
 use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
@@ -55,12 +56,12 @@ pub async fn run_plan(ctx: &Context, delivery: &Delivery) -> JobResult {
     let now = Utc::now();
     let plan_id = if dry_run && !moves.is_empty() {
         let plan = Plan::from_group_sizes(site.id, now, &GroupSizePlan { moves: moves.clone(), reasons });
-        Some(ctx.queue.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?)
+        Some(ctx.state.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?)
     } else {
         None
     };
     let stored = StoredGroupPlan { moves, created_at: now, done: 0, dry_run };
-    ctx.queue.put_group_plan(site.id.0, &stored).await.map_err(|e| queue_error("store the group plan", e))?;
+    ctx.state.put_group_plan(site.id.0, &stored).await.map_err(|e| queue_error("store the group plan", e))?;
     tracing::info!(site = %site.name, moves = stored.moves.len(), dry_run, "group-size plan stored");
     Ok(json!({
         "site": site.name,
@@ -85,7 +86,7 @@ pub async fn run_pass(ctx: &Context, delivery: &Delivery) -> JobResult {
     if let Some(why) = super::site_safety::guard_refusal(ctx, site.id).await? {
         return Ok(json!({ "site": site.name, "feature": "on", "skipped": why, "reason": "capacity_guard_tripped" }));
     }
-    let stored = ctx.queue.group_plan(site.id.0).await.map_err(|e| queue_error("read the group plan", e))?;
+    let stored = ctx.state.group_plan(site.id.0).await.map_err(|e| queue_error("read the group plan", e))?;
     let Some(stored) = stored else {
         return Ok(json!({ "site": site.name, "feature": "on", "skipped": "no group plan stored" }));
     };
@@ -106,7 +107,7 @@ pub async fn run_pass(ctx: &Context, delivery: &Delivery) -> JobResult {
     let now_done = if slice.is_empty() {
         done
     } else {
-        ctx.queue
+        ctx.state
             .mark_group_moves_done(site.id.0, slice.len())
             .await
             .map_err(|e| queue_error("record the pass's progress", e))?

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use domain::{BackendId, GroupName, SiteId, UserGroup};
 use geodb::{MoveOutcome, MoveRefusal};
-use queue::{Alert, AlertSeverity};
 use serde_json::json;
+use state::{Alert, AlertSeverity};
 
 use super::JobError;
 use super::context::{Context, geodb_error};

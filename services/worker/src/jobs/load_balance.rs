@@ -20,8 +20,9 @@ use jobs::moves::{LoadBalancePayload, MoveGroupPayload};
 use metrics_source::{DirectSource, MetricsSource, PrometheusSource, ZScores};
 use policy::balance::{self, BalanceBackend, BalanceDecision, BalanceInput, BalanceSettings};
 use policy::smooth::{self, Smoothed};
-use queue::{BalanceState, Delivery};
+use queue::Delivery;
 use serde_json::json;
+use state::BalanceState;
 
 use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
@@ -47,7 +48,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             json!({ "site": site.name, "feature": state.to_string(), "skipped": why, "reason": "capacity_guard_tripped" }),
         );
     }
-    let reserved = ctx.queue.reservations(site.id.0).await.map_err(|e| queue_error("read the reservations", e))?;
+    let reserved = ctx.state.reservations(site.id.0).await.map_err(|e| queue_error("read the reservations", e))?;
     if !reserved.is_empty() {
         let hosts: Vec<String> =
             reserved.iter().filter_map(|r| host(&backends, BackendId(r.backend_id)).map(str::to_owned)).collect();
@@ -90,7 +91,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             reachable: c.reachable && c.healthy_now,
         })
         .collect();
-    let recent_moves = ctx.queue.balance_moves(site.id.0).await.map_err(|e| queue_error("read balancing moves", e))?;
+    let recent_moves = ctx.state.balance_moves(site.id.0).await.map_err(|e| queue_error("read balancing moves", e))?;
     let input = BalanceInput {
         zscores: &zscores,
         samples: &samples,
@@ -113,7 +114,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     match (&decision, state) {
         (_, FeatureState::Dryrun) => {
             let plan = policy::plan::Plan::from_balance(site.id, now, &decision);
-            let id = ctx.queue.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?;
+            let id = ctx.state.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?;
             tracing::info!(site = %site.name, plan = %id, reasons = ?codes, "load balancing dry run: plan stored");
             result["plan_id"] = json!(id);
         }
@@ -129,7 +130,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
                 ctx.queue.submit(&move_payload).await.map_err(|e| queue_error("enqueue the group move", e))?;
             // A duplicate is a move of this group already under way: not ours, not counted.
             if let queue::EnqueueOutcome::Enqueued(id) = &outcome {
-                ctx.queue.record_balance_move(site.id.0, now).await.map_err(|e| queue_error("record the move", e))?;
+                ctx.state.record_balance_move(site.id.0, now).await.map_err(|e| queue_error("record the move", e))?;
                 // The smoothed figures take the move at once: waiting for readings to show it
                 // would make the same excess look unsolved and invite a second move.
                 if let (Some(state), Some(f), Some(t)) =
@@ -147,7 +148,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         }
     }
     if let Some(state) = &smoothed {
-        ctx.queue.put_balance_smoothing(site.id.0, state).await.map_err(|e| queue_error("store the smoothing", e))?;
+        ctx.state.put_balance_smoothing(site.id.0, state).await.map_err(|e| queue_error("store the smoothing", e))?;
     }
     Ok(result)
 }
@@ -171,7 +172,7 @@ async fn read_zscores(ctx: &Context, site: &Site, backends: &[Backend]) -> Resul
     }
     let scraped: Vec<String> = reading.samples.keys().cloned().collect();
     let counts =
-        ctx.queue.add_balance_samples(site.id.0, &scraped).await.map_err(|e| queue_error("count scrapes", e))?;
+        ctx.state.add_balance_samples(site.id.0, &scraped).await.map_err(|e| queue_error("count scrapes", e))?;
     reading.samples = scraped.into_iter().map(|h| (h.clone(), counts.get(&h).copied().unwrap_or(0))).collect();
     Ok((reading, "direct"))
 }
@@ -219,7 +220,7 @@ async fn publish(
         shares,
         computed_at: Utc::now(),
     };
-    ctx.queue.put_balance_state(&state).await.map_err(|e| queue_error("store the balance reading", e))?;
+    ctx.state.put_balance_state(&state).await.map_err(|e| queue_error("store the balance reading", e))?;
     Ok(state)
 }
 
@@ -236,7 +237,7 @@ async fn smooth(
     if tau <= chrono::Duration::zero() || raw.site_stats.is_empty() {
         return Ok((raw, None));
     }
-    let previous = ctx.queue.balance_smoothing(site.id.0).await.map_err(|e| queue_error("read the smoothing", e))?;
+    let previous = ctx.state.balance_smoothing(site.id.0).await.map_err(|e| queue_error("read the smoothing", e))?;
     let smoothed = smooth::update(&previous, &raw.figures(), now, tau);
     Ok((ZScores::from_figures(&smoothed.figures, raw.samples), Some(smoothed)))
 }

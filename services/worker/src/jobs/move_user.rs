@@ -10,8 +10,9 @@ use std::time::Instant;
 use domain::{SiteId, User};
 use geodb::{UserMoveOutcome, UserMoveRefusal};
 use jobs::moves::MoveUserPayload;
-use queue::{Alert, AlertSeverity, Delivery};
+use queue::Delivery;
 use serde_json::json;
+use state::{Alert, AlertSeverity};
 
 use super::context::{Context, geodb_error};
 use super::group_move::STUCK_MOVE;

@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use domain::Backend;
 use doveadm::DoveadmError;
 use futures::StreamExt;
-use queue::{BackendReachability, Delivery};
+use queue::Delivery;
 use serde_json::json;
+use state::BackendReachability;
 
 use super::JobResult;
 use super::context::{Context, geodb_error, queue_error};
@@ -110,12 +111,12 @@ pub async fn run(ctx: &Context, _delivery: &Delivery) -> JobResult {
         if !record.reachable {
             unreachable.push(backend.host.to_string());
         }
-        ctx.queue.put_backend_reachability(&record).await.map_err(|e| queue_error("store reachability", e))?;
+        ctx.state.put_backend_reachability(&record).await.map_err(|e| queue_error("store reachability", e))?;
     }
     // Records of this site's backends that were removed would otherwise linger forever.
     for (id, record) in &previous {
         if record.site_id == site.id.0 && !backends.iter().any(|b| b.id == *id) {
-            ctx.queue.forget_backend_reachability(id.0).await.map_err(|e| queue_error("forget reachability", e))?;
+            ctx.state.forget_backend_reachability(id.0).await.map_err(|e| queue_error("forget reachability", e))?;
         }
     }
     unreachable.sort();

@@ -14,9 +14,11 @@ async fn registry() -> (Registry, tempfile::TempDir) {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let options = geodb::ConnectOptions::Sqlite(geodb::SqliteOptions::new(dir.path().join("geodb.sqlite")));
+    let queue = queue::Queue::connect("redis://127.0.0.1:1/0", queue::QueueConfig::new("test:registry")).await.unwrap();
     let context = context::Context {
         db: geodb::connect(&options).await.unwrap(),
-        queue: queue::Queue::connect("redis://127.0.0.1:1/0", queue::QueueConfig::new("test:registry")).await.unwrap(),
+        state: state::State::new(&queue),
+        queue,
         doveadm: doveadm::Client::new(doveadm::Auth::None, Duration::from_millis(200)).unwrap(),
         home_site: domain::SiteName::parse("par1").unwrap(),
         doveadm_port: 1,

@@ -11,8 +11,9 @@ use domain::stats::ProxyDestStat;
 use domain::{Feature, FeatureState, Setting, SettingName, SettingScope, StatTotals};
 use jobs::automation::SiteFailoverPayload;
 use policy::failover::{self, FailoverSettings, FailoverState, SiteAction};
-use queue::{Delivery, StoredFailover};
+use queue::Delivery;
 use serde_json::json;
+use state::StoredFailover;
 
 use super::automation::{self, Begin};
 use super::context::{Context, geodb_error, queue_error};
@@ -42,7 +43,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let totals = site_totals(&rows, since);
 
     let stored =
-        if dry_run { ctx.queue.failover_dry_run(site.id.0).await } else { ctx.queue.failover_state(site.id.0).await }
+        if dry_run { ctx.state.failover_dry_run(site.id.0).await } else { ctx.state.failover_state(site.id.0).await }
             .map_err(|e| queue_error("read the failover state", e))?;
     let previous = stored
         .map(|s| FailoverState {
@@ -75,7 +76,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         ctx.db.put_setting(&setting).await.map_err(|e| geodb_error("set force_move_percentage", e))?;
         tracing::warn!(site = %site.name, from = previous.percent, to = decision.state.percent, "site failover: force-move percentage changed");
     }
-    ctx.queue.put_failover_state(&record).await.map_err(|e| queue_error("store the failover state", e))?;
+    ctx.state.put_failover_state(&record).await.map_err(|e| queue_error("store the failover state", e))?;
     if !dry_run {
         metrics::site_failover_percent(site.name.as_str(), decision.state.percent);
     }

@@ -29,7 +29,7 @@ pub fn evacuation_owner(backend: BackendId) -> String {
 
 /// Why automatic moves must not run in `site` now, if they must not: the guard is tripped.
 pub async fn guard_refusal(ctx: &Context, site: SiteId) -> Result<Option<String>, JobError> {
-    let guard = ctx.queue.guard_state(site.0).await.map_err(|e| queue_error("read the capacity guard", e))?;
+    let guard = ctx.state.guard_state(site.0).await.map_err(|e| queue_error("read the capacity guard", e))?;
     Ok(guard.tripped.then(|| {
         format!(
             "the capacity guard of the site is tripped{}: no automatic move until an operator releases it",
@@ -50,14 +50,14 @@ pub async fn candidates(
     let now = Utc::now();
     let reachability = ctx.reachability().await?;
     let reserved: HashSet<BackendId> = ctx
-        .queue
+        .state
         .reservations(site.0)
         .await
         .map_err(|e| queue_error("read the evacuation reservations", e))?
         .into_iter()
         .map(|r| BackendId(r.backend_id))
         .collect();
-    let evidence = ctx.queue.evidence(site.0).await.map_err(|e| queue_error("read the health evidence", e))?;
+    let evidence = ctx.state.evidence(site.0).await.map_err(|e| queue_error("read the health evidence", e))?;
     // Evidence of a run several windows ago is no evidence: error mitigation may be off.
     let evidence_age = chrono::TimeDelta::from_std(ctx.mitigation.window * 4).unwrap_or(chrono::TimeDelta::MAX);
     let shares = load_shares(ctx, site, now).await?;
@@ -91,7 +91,7 @@ async fn load_shares(
     site: SiteId,
     now: chrono::DateTime<Utc>,
 ) -> Result<HashMap<String, f64>, JobError> {
-    let reading = ctx.queue.balance_state(site.0).await.map_err(|e| queue_error("read the load reading", e))?;
+    let reading = ctx.state.balance_state(site.0).await.map_err(|e| queue_error("read the load reading", e))?;
     Ok(match reading {
         Some(r) if now - r.computed_at <= SHARES_MAX_AGE => r.shares.into_iter().collect(),
         _ => HashMap::new(),
@@ -115,22 +115,22 @@ pub async fn keep_reserved(
     backend: BackendId,
     owner: &str,
 ) -> Result<KeepReserved, JobError> {
-    let reserve = move |queue: queue::Queue, owner: String| async move {
-        queue.reserve_sources(site.0, &[backend.0], &owner, RESERVATION_TTL).await
+    let reserve = move |store: state::State, owner: String| async move {
+        store.reserve_sources(site.0, &[backend.0], &owner, RESERVATION_TTL).await
     };
-    match reserve(ctx.queue.clone(), owner.to_owned()).await.map_err(|e| queue_error("reserve the source", e))? {
-        queue::Reserved::Held(_) => {}
-        queue::Reserved::Conflict { owner: holder, .. } => {
+    match reserve(ctx.state.clone(), owner.to_owned()).await.map_err(|e| queue_error("reserve the source", e))? {
+        state::Reserved::Held(_) => {}
+        state::Reserved::Conflict { owner: holder, .. } => {
             return Err(JobError::Abort(format!("backend {backend} is reserved as a source by {holder}")));
         }
     }
-    let (queue, owner) = (ctx.queue.clone(), owner.to_owned());
+    let (store, owner) = (ctx.state.clone(), owner.to_owned());
     Ok(KeepReserved(tokio::spawn(async move {
         let mut tick = tokio::time::interval(RESERVATION_TTL / 3);
         tick.tick().await;
         loop {
             tick.tick().await;
-            if let Err(error) = reserve(queue.clone(), owner.clone()).await {
+            if let Err(error) = reserve(store.clone(), owner.clone()).await {
                 tracing::warn!(%error, %backend, "cannot renew the evacuation reservation; retrying");
             }
         }
@@ -139,7 +139,7 @@ pub async fn keep_reserved(
 
 /// Ends `owner`'s reservation of `backend` (best effort: it expires anyway).
 pub async fn release(ctx: &Context, site: SiteId, backend: BackendId, owner: &str) {
-    if let Err(error) = ctx.queue.release_sources(site.0, &[backend.0], owner).await {
+    if let Err(error) = ctx.state.release_sources(site.0, &[backend.0], owner).await {
         tracing::warn!(%error, %backend, "cannot release the evacuation reservation; it expires by itself");
     }
 }

@@ -6,10 +6,10 @@ use redis::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::conn::Retry;
-use crate::error::corrupt;
-use crate::record::text;
-use crate::{Queue, QueueError, Result};
+use crate::{QueueError, Result, State};
+use queue::io::Retry;
+use queue::io::corrupt;
+use queue::io::text;
 
 /// The latest desired backend count of a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,11 +25,11 @@ pub struct DesiredBackends {
     pub dry_run: bool,
 }
 
-fn autoscale_key(q: &Queue, site: Uuid) -> String {
+fn autoscale_key(q: &State, site: Uuid) -> String {
     format!("{}:autoscale:{site}", q.keys().state_prefix())
 }
 
-impl Queue {
+impl State {
     /// Replaces the site's desired backend count.
     pub async fn put_desired_backends(&self, desired: &DesiredBackends) -> Result<()> {
         let json = serde_json::to_string(desired).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use policy::guard::GuardState;
-use queue::Reserved;
+use state::Reserved;
 use uuid::Uuid;
 
 use super::common::env;
@@ -14,7 +14,7 @@ use super::common::env;
 #[tokio::test]
 async fn a_source_is_reserved_by_one_owner_at_a_time() {
     let env = env("reserve").await;
-    let q = &env.queue;
+    let q = &env.state;
     let (site, b1, b2) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let ttl = Duration::from_secs(60);
     let Reserved::Held(epoch) = q.reserve_sources(site, &[b1], "evacuate:b1", ttl).await.unwrap() else {
@@ -48,7 +48,7 @@ async fn a_source_is_reserved_by_one_owner_at_a_time() {
 #[tokio::test]
 async fn an_expired_reservation_ends_by_itself() {
     let env = env("reserve-expiry").await;
-    let q = &env.queue;
+    let q = &env.state;
     let (site, b) = (Uuid::new_v4(), Uuid::new_v4());
     q.reserve_sources(site, &[b], "dead-worker", Duration::from_millis(50)).await.unwrap();
     testkit::wait_until_async("the reservation expires", Duration::from_secs(5), || async {
@@ -64,7 +64,7 @@ async fn an_expired_reservation_ends_by_itself() {
 #[tokio::test]
 async fn guard_state_and_evidence_round_trip() {
     let env = env("guard-state").await;
-    let q = &env.queue;
+    let q = &env.state;
     let site = Uuid::new_v4();
     assert_eq!(q.guard_state(site).await.unwrap(), GuardState::default());
     let tripped =

@@ -5,12 +5,12 @@ use redis::Value;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::conn::Retry;
-use crate::error::corrupt;
-use crate::record::text;
-use crate::{Queue, QueueError, Result};
+use crate::{QueueError, Result, State};
+use queue::io::Retry;
+use queue::io::corrupt;
+use queue::io::text;
 
-impl Queue {
+impl State {
     /// Replaces the value under `key`.
     pub(crate) async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
         let json = serde_json::to_string(value).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;

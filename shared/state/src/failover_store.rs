@@ -7,10 +7,10 @@ use redis::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::conn::Retry;
-use crate::error::corrupt;
-use crate::record::text;
-use crate::{Queue, QueueError, Result};
+use crate::{QueueError, Result, State};
+use queue::io::Retry;
+use queue::io::corrupt;
+use queue::io::text;
 
 /// A site's failover state after the latest decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,12 +33,12 @@ pub struct StoredFailover {
     pub updated_at: DateTime<Utc>,
 }
 
-fn failover_key(q: &Queue, dry_run: bool, site: Uuid) -> String {
+fn failover_key(q: &State, dry_run: bool, site: Uuid) -> String {
     let kind = if dry_run { "failover_dry_run" } else { "failover" };
     format!("{}:{kind}:{site}", q.keys().state_prefix())
 }
 
-impl Queue {
+impl State {
     /// Replaces the site's live state, or its dry-run state when `state.dry_run`.
     pub async fn put_failover_state(&self, state: &StoredFailover) -> Result<()> {
         let json = serde_json::to_string(state).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;

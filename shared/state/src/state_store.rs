@@ -12,14 +12,15 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::conn::Retry;
-use crate::error::corrupt;
-use crate::record::{hash, int, items, text, time_ms};
-use crate::scripts::{ALERT_LIST, ALERT_RAISE, ALERT_RESOLVE, Call, eval};
+use crate::scripts::{ALERT_LIST, ALERT_RAISE, ALERT_RESOLVE};
 use crate::{
-    Alert, AlertFilter, AlertSeverity, AlertState, BackendReachability, EvacuationProgress, Queue, QueueError,
-    RESOLVED_ALERT_RETENTION, Result,
+    Alert, AlertFilter, AlertSeverity, AlertState, BackendReachability, EvacuationProgress, QueueError,
+    RESOLVED_ALERT_RETENTION, Result, State,
 };
+use queue::io::Retry;
+use queue::io::corrupt;
+use queue::io::{Call, eval};
+use queue::io::{hash, int, items, text, time_ms};
 
 /// Alert keys kept: enough for days of a noisy site, small enough to read in one call.
 pub const MAX_ALERTS: usize = 1000;
@@ -32,7 +33,7 @@ fn from_json<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T
     serde_json::from_str(json).map_err(|e| corrupt(format!("{what}: {e}")))
 }
 
-impl Queue {
+impl State {
     /// Stores the latest probe result of a backend, replacing the previous one.
     pub async fn put_backend_reachability(&self, record: &BackendReachability) -> Result<()> {
         let cmd = redis::cmd("HSET")

@@ -8,10 +8,10 @@ use redis::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::conn::Retry;
-use crate::error::corrupt;
-use crate::record::text;
-use crate::{Queue, QueueError, Result};
+use crate::{QueueError, Result, State};
+use queue::io::Retry;
+use queue::io::corrupt;
+use queue::io::text;
 
 /// A site's stored group-size plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,11 +25,11 @@ pub struct StoredGroupPlan {
     pub dry_run: bool,
 }
 
-fn plan_key(q: &Queue, site: Uuid) -> String {
+fn plan_key(q: &State, site: Uuid) -> String {
     format!("{}:group_plan:{site}", q.keys().state_prefix())
 }
 
-impl Queue {
+impl State {
     /// Replaces the site's group plan.
     pub async fn put_group_plan(&self, site_id: Uuid, plan: &StoredGroupPlan) -> Result<()> {
         let json = serde_json::to_string(plan).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;

@@ -10,11 +10,12 @@ use policy::guard::GuardState;
 use redis::Value;
 use uuid::Uuid;
 
-use crate::conn::Retry;
-use crate::error::corrupt;
-use crate::record::{int, text};
-use crate::scripts::{Call, RESERVE, RESERVE_LIST, RESERVE_RELEASE, eval};
-use crate::{Queue, Result};
+use crate::scripts::{RESERVE, RESERVE_LIST, RESERVE_RELEASE};
+use crate::{Result, State};
+use queue::io::Retry;
+use queue::io::corrupt;
+use queue::io::{Call, eval};
+use queue::io::{int, text};
 
 /// One live reservation of a backend as an evacuation's source.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,11 +35,11 @@ pub enum Reserved {
     Conflict { backend_id: Uuid, owner: String },
 }
 
-fn key(q: &Queue, what: &str, site: Uuid) -> String {
+fn key(q: &State, what: &str, site: Uuid) -> String {
     format!("{}:{what}:{site}", q.keys().state_prefix())
 }
 
-impl Queue {
+impl State {
     /// The site's guard state (default: never tripped).
     pub async fn guard_state(&self, site: Uuid) -> Result<GuardState> {
         Ok(self.get_json("guard state", &key(self, "guard", site)).await?.unwrap_or_default())

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::conn::Retry;
-use crate::error::corrupt;
-use crate::queue::millis;
-use crate::record::text;
-use crate::{Queue, QueueError, Result};
+use crate::{QueueError, Result, State};
+use queue::io::Retry;
+use queue::io::corrupt;
+use queue::io::millis;
+use queue::io::text;
 
 /// How often a running evacuation renews its heartbeat.
 pub const EVACUATION_HEARTBEAT: Duration = Duration::from_secs(2);
@@ -30,11 +30,11 @@ struct Beat {
     at: DateTime<Utc>,
 }
 
-fn heartbeat_key(q: &Queue, backend: Uuid) -> String {
+fn heartbeat_key(q: &State, backend: Uuid) -> String {
     format!("{}:evacuation_heartbeat:{backend}", q.keys().state_prefix())
 }
 
-/// Renews an evacuation's heartbeat until dropped (see [`Queue::keep_evacuation_beating`]).
+/// Renews an evacuation's heartbeat until dropped (see [`State::keep_evacuation_beating`]).
 ///
 /// Cancellation: aborted on drop, i.e. when the job's `run` returns, whatever the outcome.
 /// Errors: logged and retried at the next beat; a heartbeat that cannot be written only makes
@@ -48,7 +48,7 @@ impl Drop for EvacuationHeartbeat {
     }
 }
 
-impl Queue {
+impl State {
     /// Records that `job_id` is evacuating `backend_id` now; expires after a few missed beats.
     pub async fn beat_evacuation(&self, backend_id: Uuid, job_id: &str) -> Result<()> {
         let beat = Beat { job_id: job_id.to_owned(), at: Utc::now() };

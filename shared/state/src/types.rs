@@ -186,7 +186,7 @@ impl Alert {
     }
 }
 
-/// Which alerts [`crate::Queue::alerts`] lists: newest `last_seen` first, at most `limit`.
+/// Which alerts [`crate::State::alerts`] lists: newest `last_seen` first, at most `limit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AlertFilter {
     /// `None`: open and recently resolved ones alike.

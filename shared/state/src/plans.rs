@@ -14,10 +14,10 @@ use redis::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::conn::Retry;
-use crate::error::corrupt;
-use crate::record::{hash, text, time_ms};
-use crate::{Queue, QueueError, Result};
+use crate::{QueueError, Result, State};
+use queue::io::Retry;
+use queue::io::corrupt;
+use queue::io::{hash, text, time_ms};
 
 /// Plans kept per site: older ones are dropped from the index (and their hashes expire).
 pub const MAX_PLANS_PER_SITE: usize = 500;
@@ -74,7 +74,7 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl Queue {
+impl State {
     /// Stores `plan` as pending and returns its id (time-ordered, so ids sort like plans).
     pub async fn put_plan(&self, plan: &Plan) -> Result<String> {
         let id = Uuid::now_v7().to_string();

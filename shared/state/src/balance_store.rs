@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use policy::smooth::Smoothed;
 
-use crate::conn::{Retry, pipe};
-use crate::error::{corrupt, from_server};
-use crate::record::text;
-use crate::{Queue, QueueError, Result};
+use crate::{QueueError, Result, State};
+use queue::io::text;
+use queue::io::{Retry, pipe};
+use queue::io::{corrupt, from_server};
 
 /// Balancing moves remembered per site: far more than any sane hourly budget.
 pub const MAX_BALANCE_MOVES: usize = 1000;
@@ -43,11 +43,11 @@ pub struct BalanceState {
     pub computed_at: DateTime<Utc>,
 }
 
-fn balance_key(q: &Queue, kind: &str, site: Uuid) -> String {
+fn balance_key(q: &State, kind: &str, site: Uuid) -> String {
     format!("{}:{kind}:{site}", q.keys().state_prefix())
 }
 
-impl Queue {
+impl State {
     /// Replaces the site's balance reading.
     pub async fn put_balance_state(&self, state: &BalanceState) -> Result<()> {
         let json = serde_json::to_string(state).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
