@@ -78,7 +78,7 @@ async fn a_down_site_is_failed_over_step_by_step_and_autoscale_publishes_the_cur
         assert!(percent >= previous && percent - previous <= MAX_STEP, "{percents:?} then {percent}: {result}");
         percents.push(percent);
         let stored = state::State::new(queue).failover_state(cluster.site_id.0).await.unwrap().unwrap();
-        assert_eq!(stored.percent, percent);
+        assert_eq!(stored.state.percent, percent);
         assert!(!stored.dry_run);
     }
     // A streak of two: hold, step, hold, step, ...
@@ -91,9 +91,9 @@ async fn a_down_site_is_failed_over_step_by_step_and_autoscale_publishes_the_cur
         let result = run(&cluster, "site_failover").await;
         assert_eq!(result["dry_run"], true, "{result}");
     }
-    assert_eq!(state::State::new(queue).failover_state(cluster.site_id.0).await.unwrap().unwrap().percent, 30);
+    assert_eq!(state::State::new(queue).failover_state(cluster.site_id.0).await.unwrap().unwrap().state.percent, 30);
     let dry = state::State::new(queue).failover_dry_run(cluster.site_id.0).await.unwrap().unwrap();
-    assert!(dry.dry_run && dry.percent == 10, "{dry:?}");
+    assert!(dry.dry_run && dry.state.percent == 10, "{dry:?}");
     assert_eq!(force_move_setting(&cluster).await.as_deref(), Some("30"));
 
     // Autoscale, default policy: the current count.
@@ -196,7 +196,7 @@ async fn a_fully_failed_over_site_is_probed_and_brought_back_up_step_by_step() {
         assert_eq!(percent, 50, "{after_probe:?}");
     }
     let stored = state::State::new(&cluster.site.queue).failover_state(cluster.site_id.0).await.unwrap().unwrap();
-    assert_eq!(stored.failed_probes, 2, "{stored:?}");
+    assert_eq!(stored.state.failed_probes, 2, "{stored:?}");
 
     // The site recovers once the sim sends nobody (else the last probe users' successes would
     // already count as a good window); the next probe's users are served and the site comes back up.
@@ -217,7 +217,7 @@ async fn a_fully_failed_over_site_is_probed_and_brought_back_up_step_by_step() {
     }
     assert_eq!(force_move_setting(&cluster).await.as_deref(), Some("0"));
     let stored = state::State::new(&cluster.site.queue).failover_state(cluster.site_id.0).await.unwrap().unwrap();
-    assert_eq!(stored.failed_probes, 0, "a real recovery resets the back-off: {stored:?}");
+    assert_eq!(stored.state.failed_probes, 0, "a real recovery resets the back-off: {stored:?}");
 }
 
 /// A one-route HTTP server on a thread: answers every request with `{"desired_backends": n}`

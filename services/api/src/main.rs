@@ -42,7 +42,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
             GeoDbHandle::connect_in_background(config.geodb.clone())
         }
     };
-    // The queue (Redis) serves the job routes only: the API runs without it and reconnects.
+    // Redis holds the queue and the controller state (jobs, moves, alerts, plans, automation
+    // views); GeoDB routes do not need it: the API runs without it, answers 503 where it is
+    // needed, and reconnects.
     let queue_config = config.queue_config();
     let queue = match Queue::connect(config.redis_url.expose(), queue_config.clone()).await {
         Ok(queue) => QueueHandle::queue(queue),

@@ -2,14 +2,10 @@
 //! count, for the API and whatever provisions backends.
 
 use chrono::{DateTime, Utc};
-use redis::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{QueueError, Result, State};
-use queue::io::Retry;
-use queue::io::corrupt;
-use queue::io::text;
+use crate::{Result, State};
 
 /// The latest desired backend count of a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,21 +28,11 @@ fn autoscale_key(q: &State, site: Uuid) -> String {
 impl State {
     /// Replaces the site's desired backend count.
     pub async fn put_desired_backends(&self, desired: &DesiredBackends) -> Result<()> {
-        let json = serde_json::to_string(desired).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
-        let cmd = redis::cmd("SET").arg(autoscale_key(self, desired.site_id)).arg(json).to_owned();
-        let _: Value = self.redis().query(&cmd, Retry::Once).await?;
-        Ok(())
+        self.put_json(&autoscale_key(self, desired.site_id), desired).await
     }
 
     /// The site's latest desired backend count, if `autoscale` ever published one.
     pub async fn desired_backends(&self, site_id: Uuid) -> Result<Option<DesiredBackends>> {
-        let cmd = redis::cmd("GET").arg(autoscale_key(self, site_id)).to_owned();
-        let reply: Value = self.redis().query(&cmd, Retry::Once).await?;
-        match text(&reply) {
-            Some(json) => serde_json::from_str(&json)
-                .map(Some)
-                .map_err(|e| corrupt(format!("desired backends of {site_id}: {e}"))),
-            None => Ok(None),
-        }
+        self.get_json(&format!("desired backends of {site_id}"), &autoscale_key(self, site_id)).await
     }
 }

@@ -14,10 +14,9 @@ use uuid::Uuid;
 
 use policy::smooth::Smoothed;
 
-use crate::{QueueError, Result, State};
-use queue::io::text;
-use queue::io::{Retry, pipe};
-use queue::io::{corrupt, from_server};
+use queue::io::{Retry, corrupt, from_server, pipe};
+
+use crate::{Result, State};
 
 /// Balancing moves remembered per site: far more than any sane hourly budget.
 pub const MAX_BALANCE_MOVES: usize = 1000;
@@ -50,40 +49,23 @@ fn balance_key(q: &State, kind: &str, site: Uuid) -> String {
 impl State {
     /// Replaces the site's balance reading.
     pub async fn put_balance_state(&self, state: &BalanceState) -> Result<()> {
-        let json = serde_json::to_string(state).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
-        let cmd = redis::cmd("SET").arg(balance_key(self, "balance", state.site_id)).arg(json).to_owned();
-        let _: Value = self.redis().query(&cmd, Retry::Once).await?;
-        Ok(())
+        self.put_json(&balance_key(self, "balance", state.site_id), state).await
     }
 
     /// The site's latest balance reading, if `load_balance` ever ran for it.
     pub async fn balance_state(&self, site_id: Uuid) -> Result<Option<BalanceState>> {
-        let cmd = redis::cmd("GET").arg(balance_key(self, "balance", site_id)).to_owned();
-        let reply: Value = self.redis().query(&cmd, Retry::Once).await?;
-        match text(&reply) {
-            Some(json) => {
-                serde_json::from_str(&json).map(Some).map_err(|e| corrupt(format!("balance of {site_id}: {e}")))
-            }
-            None => Ok(None),
-        }
+        self.get_json(&format!("balance of {site_id}"), &balance_key(self, "balance", site_id)).await
     }
 
     /// Replaces the site's smoothed load figures.
     pub async fn put_balance_smoothing(&self, site_id: Uuid, smoothed: &Smoothed) -> Result<()> {
-        let json = serde_json::to_string(smoothed).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
-        let cmd = redis::cmd("SET").arg(balance_key(self, "balance_smooth", site_id)).arg(json).to_owned();
-        let _: Value = self.redis().query(&cmd, Retry::Once).await?;
-        Ok(())
+        self.put_json(&balance_key(self, "balance_smooth", site_id), smoothed).await
     }
 
     /// The site's smoothed load figures; empty before the first reading.
     pub async fn balance_smoothing(&self, site_id: Uuid) -> Result<Smoothed> {
-        let cmd = redis::cmd("GET").arg(balance_key(self, "balance_smooth", site_id)).to_owned();
-        let reply: Value = self.redis().query(&cmd, Retry::Once).await?;
-        match text(&reply) {
-            Some(json) => serde_json::from_str(&json).map_err(|e| corrupt(format!("smoothing of {site_id}: {e}"))),
-            None => Ok(Smoothed::default()),
-        }
+        let key = balance_key(self, "balance_smooth", site_id);
+        Ok(self.get_json(&format!("smoothing of {site_id}"), &key).await?.unwrap_or_default())
     }
 
     /// Remembers that balancing started a group move in the site at `at`.

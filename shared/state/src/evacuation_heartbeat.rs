@@ -7,16 +7,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use redis::Value;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::{QueueError, Result, State};
-use queue::io::Retry;
-use queue::io::corrupt;
-use queue::io::millis;
-use queue::io::text;
+use crate::{Result, State};
 
 /// How often a running evacuation renews its heartbeat.
 pub const EVACUATION_HEARTBEAT: Duration = Duration::from_secs(2);
@@ -52,28 +47,15 @@ impl State {
     /// Records that `job_id` is evacuating `backend_id` now; expires after a few missed beats.
     pub async fn beat_evacuation(&self, backend_id: Uuid, job_id: &str) -> Result<()> {
         let beat = Beat { job_id: job_id.to_owned(), at: Utc::now() };
-        let json = serde_json::to_string(&beat).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
-        let cmd = redis::cmd("SET")
-            .arg(heartbeat_key(self, backend_id))
-            .arg(json)
-            .arg("PX")
-            .arg(millis(EVACUATION_HEARTBEAT * TTL_BEATS))
-            .to_owned();
         // A repeated beat is the same beat.
-        let _: Value = self.redis().query(&cmd, Retry::Once).await?;
-        Ok(())
+        self.put_json_for(&heartbeat_key(self, backend_id), &beat, EVACUATION_HEARTBEAT * TTL_BEATS).await
     }
 
     /// The latest heartbeat of an evacuation of `backend_id` (job id, time), unless it expired.
     pub async fn evacuation_heartbeat(&self, backend_id: Uuid) -> Result<Option<(String, DateTime<Utc>)>> {
-        let cmd = redis::cmd("GET").arg(heartbeat_key(self, backend_id)).to_owned();
-        let reply: Value = self.redis().query(&cmd, Retry::Once).await?;
-        match text(&reply) {
-            Some(json) => serde_json::from_str::<Beat>(&json)
-                .map(|b| Some((b.job_id, b.at)))
-                .map_err(|e| corrupt(format!("evacuation heartbeat of {backend_id}: {e}"))),
-            None => Ok(None),
-        }
+        let what = format!("evacuation heartbeat of {backend_id}");
+        let beat: Option<Beat> = self.get_json(&what, &heartbeat_key(self, backend_id)).await?;
+        Ok(beat.map(|b| (b.job_id, b.at)))
     }
 
     /// Beats for `job_id` on `backend_id` now and every [`EVACUATION_HEARTBEAT`] until the

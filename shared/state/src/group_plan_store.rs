@@ -4,14 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use policy::group_size::UserMove;
-use redis::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{QueueError, Result, State};
-use queue::io::Retry;
-use queue::io::corrupt;
-use queue::io::text;
+use crate::{Result, State};
 
 /// A site's stored group-size plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,22 +28,12 @@ fn plan_key(q: &State, site: Uuid) -> String {
 impl State {
     /// Replaces the site's group plan.
     pub async fn put_group_plan(&self, site_id: Uuid, plan: &StoredGroupPlan) -> Result<()> {
-        let json = serde_json::to_string(plan).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
-        let cmd = redis::cmd("SET").arg(plan_key(self, site_id)).arg(json).to_owned();
-        let _: Value = self.redis().query(&cmd, Retry::Once).await?;
-        Ok(())
+        self.put_json(&plan_key(self, site_id), plan).await
     }
 
     /// The site's latest group plan, if `group_balance_plan` ever stored one.
     pub async fn group_plan(&self, site_id: Uuid) -> Result<Option<StoredGroupPlan>> {
-        let cmd = redis::cmd("GET").arg(plan_key(self, site_id)).to_owned();
-        let reply: Value = self.redis().query(&cmd, Retry::Once).await?;
-        match text(&reply) {
-            Some(json) => {
-                serde_json::from_str(&json).map(Some).map_err(|e| corrupt(format!("group plan of {site_id}: {e}")))
-            }
-            None => Ok(None),
-        }
+        self.get_json(&format!("group plan of {site_id}"), &plan_key(self, site_id)).await
     }
 
     /// Records `n` more moves of the site's plan as handled (capped at the plan's length).

@@ -1,20 +1,35 @@
 //! One typed JSON value under one Redis key: what most of the controller's state is. Reads of a
 //! value that does not parse are corruption (an operator must look), never a silent default.
 
+use std::time::Duration;
+
 use redis::Value;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use queue::io::{Retry, corrupt, millis, text};
+
 use crate::{QueueError, Result, State};
-use queue::io::Retry;
-use queue::io::corrupt;
-use queue::io::text;
 
 impl State {
     /// Replaces the value under `key`.
     pub(crate) async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        self.set_json(key, value, None).await
+    }
+
+    /// Replaces the value under `key`; it expires after `ttl`.
+    pub(crate) async fn put_json_for<T: Serialize>(&self, key: &str, value: &T, ttl: Duration) -> Result<()> {
+        self.set_json(key, value, Some(ttl)).await
+    }
+
+    async fn set_json<T: Serialize>(&self, key: &str, value: &T, ttl: Option<Duration>) -> Result<()> {
         let json = serde_json::to_string(value).map_err(|e| QueueError::Internal(format!("serialise: {e}")))?;
-        let cmd = redis::cmd("SET").arg(key).arg(json).to_owned();
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(json);
+        if let Some(ttl) = ttl {
+            cmd.arg("PX").arg(millis(ttl));
+        }
+        // Setting the same value twice is harmless: retried after a lost reply.
         let _: Value = self.redis().query(&cmd, Retry::Once).await?;
         Ok(())
     }

@@ -14,10 +14,9 @@ use redis::Value;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use queue::io::{Retry, corrupt, hash, text, time_ms};
+
 use crate::{QueueError, Result, State};
-use queue::io::Retry;
-use queue::io::corrupt;
-use queue::io::{hash, text, time_ms};
 
 /// Plans kept per site: older ones are dropped from the index (and their hashes expire).
 pub const MAX_PLANS_PER_SITE: usize = 500;

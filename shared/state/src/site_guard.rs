@@ -10,12 +10,10 @@ use policy::guard::GuardState;
 use redis::Value;
 use uuid::Uuid;
 
+use queue::io::{Call, Retry, corrupt, eval, int, text};
+
 use crate::scripts::{RESERVE, RESERVE_LIST, RESERVE_RELEASE};
 use crate::{Result, State};
-use queue::io::Retry;
-use queue::io::corrupt;
-use queue::io::{Call, eval};
-use queue::io::{int, text};
 
 /// One live reservation of a backend as an evacuation's source.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

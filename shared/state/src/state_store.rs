@@ -12,15 +12,13 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use queue::io::{Call, Retry, corrupt, eval, hash, int, items, text, time_ms};
+
 use crate::scripts::{ALERT_LIST, ALERT_RAISE, ALERT_RESOLVE};
 use crate::{
     Alert, AlertFilter, AlertSeverity, AlertState, BackendReachability, EvacuationProgress, QueueError,
     RESOLVED_ALERT_RETENTION, Result, State,
 };
-use queue::io::Retry;
-use queue::io::corrupt;
-use queue::io::{Call, eval};
-use queue::io::{hash, int, items, text, time_ms};
 
 /// Alert keys kept: enough for days of a noisy site, small enough to read in one call.
 pub const MAX_ALERTS: usize = 1000;

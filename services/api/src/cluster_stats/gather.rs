@@ -91,7 +91,7 @@ async fn controller(q: &State, site: &Site, backends: &HashSet<BackendId>) -> qu
         spread: balance.as_ref().map(|b| b.spread.clone()).unwrap_or_default(),
         scores: balance.map(|b| b.combined).unwrap_or_default(),
         desired_backends: q.desired_backends(sid).await?.map(|d| d.desired),
-        failover_percent: q.failover_state(sid).await?.map(|f| f.percent),
+        failover_percent: q.failover_state(sid).await?.map(|f| f.state.percent),
         evacuating,
         open_alerts,
         guard_tripped: q.guard_state(sid).await?.tripped,

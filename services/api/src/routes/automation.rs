@@ -34,14 +34,14 @@ pub async fn failover(
     };
     Ok(web::Json(FailoverView {
         site: site.name.into(),
-        percent: live.as_ref().map_or(0, |l| l.percent),
-        bad_streak: current.bad_streak,
-        good_streak: current.good_streak,
-        quiet_streak: current.quiet_streak,
-        failed_probes: current.failed_probes,
+        percent: live.as_ref().map_or(0, |l| l.state.percent),
+        bad_streak: current.state.bad_streak,
+        good_streak: current.state.good_streak,
+        quiet_streak: current.state.quiet_streak,
+        failed_probes: current.state.failed_probes,
         last_action: current.last_action,
         updated_at: current.updated_at,
-        dry_run_percent: dry.map(|d| d.percent),
+        dry_run_percent: dry.map(|d| d.state.percent),
     }))
 }
 

@@ -27,8 +27,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         },
         Err(e) => Err(e.detail),
     };
-    // Readiness follows GeoDB only: the queue serves the job routes, and CRUD must not go down
-    // with Redis. Its state is reported for operators.
+    // Readiness follows GeoDB only: Redis serves the job, state and automation routes, and CRUD
+    // must not go down with Redis. Its state is reported for operators.
     let queue = match state.queue.get() {
         Ok(q) => match q.ping().await {
             Ok(()) => "ok".to_owned(),

@@ -99,18 +99,24 @@ async fn failover_and_autoscale_readings_are_served_once_computed() {
     assert_eq!(problem(api.admin.get::<api_types::AutoscaleView>("/sites/s1/autoscale").await).code, "no_reading");
     let live = state::StoredFailover {
         site_id: site.id.0,
-        percent: 20,
-        bad_streak: 1,
-        good_streak: 0,
-        quiet_streak: 0,
-        failed_probes: 1,
+        state: policy::failover::FailoverState {
+            percent: 20,
+            bad_streak: 1,
+            good_streak: 0,
+            quiet_streak: 0,
+            failed_probes: 1,
+        },
         last_action: "step_down".into(),
         dry_run: false,
         updated_at: Utc::now(),
     };
     state::State::new(&queue).put_failover_state(&live).await.unwrap();
     state::State::new(&queue)
-        .put_failover_state(&state::StoredFailover { percent: 30, dry_run: true, ..live.clone() })
+        .put_failover_state(&state::StoredFailover {
+            state: policy::failover::FailoverState { percent: 30, ..live.state },
+            dry_run: true,
+            ..live.clone()
+        })
         .await
         .unwrap();
     let view: api_types::FailoverView = api.admin.get("/sites/s1/failover").await.unwrap();

@@ -10,7 +10,7 @@ use chrono::Utc;
 use domain::stats::ProxyDestStat;
 use domain::{Feature, FeatureState, Setting, SettingName, SettingScope, StatTotals};
 use jobs::automation::SiteFailoverPayload;
-use policy::failover::{self, FailoverSettings, FailoverState, SiteAction};
+use policy::failover::{self, FailoverSettings, SiteAction};
 use queue::Delivery;
 use serde_json::json;
 use state::StoredFailover;
@@ -45,24 +45,12 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let stored =
         if dry_run { ctx.state.failover_dry_run(site.id.0).await } else { ctx.state.failover_state(site.id.0).await }
             .map_err(|e| queue_error("read the failover state", e))?;
-    let previous = stored
-        .map(|s| FailoverState {
-            percent: s.percent,
-            bad_streak: s.bad_streak,
-            good_streak: s.good_streak,
-            quiet_streak: s.quiet_streak,
-            failed_probes: s.failed_probes,
-        })
-        .unwrap_or_default();
+    let previous = stored.map(|s| s.state).unwrap_or_default();
     let decision = failover::decide(previous, totals, &settings(ctx));
     let action = action_name(decision.action);
     let record = StoredFailover {
         site_id: site.id.0,
-        percent: decision.state.percent,
-        bad_streak: decision.state.bad_streak,
-        good_streak: decision.state.good_streak,
-        quiet_streak: decision.state.quiet_streak,
-        failed_probes: decision.state.failed_probes,
+        state: decision.state,
         last_action: action.to_owned(),
         dry_run,
         updated_at: now,
