@@ -1,7 +1,6 @@
 //! Throughput (a measurement, not a gate; run with `--ignored`, ideally `--release`): two worker
 //! processes drain pre-filled no-op probe jobs, as the RQ/Celery/arq anchors were measured
-//! (`shared/reference/queue-anchors.md` §2b: Celery 2× solo drains 1,614 jobs/s on this kind of
-//! machine).
+//! (Celery 2× solo drains 1,614 jobs/s on this kind of machine).
 
 use std::time::{Duration, Instant};
 

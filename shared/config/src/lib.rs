@@ -35,11 +35,10 @@ pub enum Service {
     Scheduler,
     Worker,
     Sim,
-    Cli,
 }
 
 impl Service {
-    pub const ALL: &'static [Service] = &[Self::Api, Self::Scheduler, Self::Worker, Self::Sim, Self::Cli];
+    pub const ALL: &'static [Service] = &[Self::Api, Self::Scheduler, Self::Worker, Self::Sim];
 
     /// The binary's name, as operators see it in process lists and error messages.
     pub fn binary(self) -> &'static str {
@@ -48,7 +47,6 @@ impl Service {
             Self::Scheduler => "controller-scheduler",
             Self::Worker => "controller-worker",
             Self::Sim => "cluster-sim",
-            Self::Cli => "clusterctl",
         }
     }
 }

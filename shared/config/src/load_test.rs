@@ -143,7 +143,6 @@ fn each_service_gets_its_own_log_settings() {
     assert_eq!(loaded(Service::Api, None, &env).log.level, "debug");
     let worker = loaded(Service::Worker, None, &env).log;
     assert_eq!(worker, LogConfig { level: "warn,geodb=debug".into(), format: LogFormat::Json });
-    assert_eq!(loaded(Service::Cli, None, &env).log.level, "warn");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use geodb::CqlConsistency;
 use queue::ScheduleEntry;
 use telemetry::LogFormat;
 
-use crate::Service::{self, Api, Cli, Scheduler, Sim, Worker};
+use crate::Service::{self, Api, Scheduler, Sim, Worker};
 use crate::parse;
 use crate::schedule;
 use crate::secret::Secret;
@@ -620,8 +620,6 @@ log_settings!(CONTROLLER_API_LOG_LEVEL, CONTROLLER_API_LOG_FORMAT, Api, "info");
 log_settings!(CONTROLLER_SCHEDULER_LOG_LEVEL, CONTROLLER_SCHEDULER_LOG_FORMAT, Scheduler, "info");
 log_settings!(CONTROLLER_WORKER_LOG_LEVEL, CONTROLLER_WORKER_LOG_FORMAT, Worker, "info");
 log_settings!(CLUSTER_SIM_LOG_LEVEL, CLUSTER_SIM_LOG_FORMAT, Sim, "info");
-// The CLI writes data on stdout and chatter on stderr; routine logs would drown the chatter.
-log_settings!(CLUSTERCTL_LOG_LEVEL, CLUSTERCTL_LOG_FORMAT, Cli, "warn");
 
 /// The log settings a service reads.
 pub fn log_settings(service: Service) -> (&'static Setting<String>, &'static Setting<LogFormat>) {
@@ -630,7 +628,6 @@ pub fn log_settings(service: Service) -> (&'static Setting<String>, &'static Set
         Scheduler => (&CONTROLLER_SCHEDULER_LOG_LEVEL, &CONTROLLER_SCHEDULER_LOG_FORMAT),
         Worker => (&CONTROLLER_WORKER_LOG_LEVEL, &CONTROLLER_WORKER_LOG_FORMAT),
         Sim => (&CLUSTER_SIM_LOG_LEVEL, &CLUSTER_SIM_LOG_FORMAT),
-        Cli => (&CLUSTERCTL_LOG_LEVEL, &CLUSTERCTL_LOG_FORMAT),
     }
 }
 
@@ -713,8 +710,6 @@ pub static ALL: &[&Def] = &[
     &CONTROLLER_WORKER_LOG_FORMAT.def,
     &CLUSTER_SIM_LOG_LEVEL.def,
     &CLUSTER_SIM_LOG_FORMAT.def,
-    &CLUSTERCTL_LOG_LEVEL.def,
-    &CLUSTERCTL_LOG_FORMAT.def,
 ];
 
 /// The settings table as Markdown, the body of `settings.md`.

@@ -1,5 +1,5 @@
-//! Per-host load z-scores for the controller's balancer (palomar.md §4b, §7), from one of two
-//! sources with the same answer shape, [`ZScores`]:
+//! Per-host load z-scores for the controller's balancer (the recording rules in
+//! `deploy/prometheus/rules.yml`), from one of two sources with the same answer shape, [`ZScores`]:
 //!
 //! * [`PrometheusSource`] reads the recording rule `dovecot_cluster:host:zscore{site,host,score}`
 //!   (deploy/prometheus/rules.yml) over Prometheus' HTTP API, and counts its samples over the

@@ -1,4 +1,4 @@
-//! Group-size balancing (`group_balancing` feature, palomar §4c), in two kinds:
+//! Group-size balancing (`group_balancing` feature), in two kinds:
 //!
 //! - `group_balance_plan` (daily, low priority): for every backend of the site, lists its groups
 //!   and their users and lets `policy::group_size::plan` decide which users move from the largest
