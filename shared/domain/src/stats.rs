@@ -63,6 +63,24 @@ pub struct ProxyDestStat {
     pub failures: u64,
 }
 
+/// Proxies key a row by the start of their own window, which may be longer than a reader's, and
+/// may flush it late: a reader of the rows covering `[since, until)` asks GeoDB for rows starting
+/// from [`ProxyDestStat::read_from`]`(since)` and keeps those that [`ProxyDestStat::overlaps`].
+/// The one rule error mitigation and site failover read by.
+pub const ROW_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+impl ProxyDestStat {
+    /// Where a read of the rows covering `since` onwards starts.
+    pub fn read_from(since: DateTime<Utc>) -> DateTime<Utc> {
+        since - ROW_LOOKBACK
+    }
+
+    /// Whether the row's window reaches past `since`.
+    pub fn overlaps(&self, since: DateTime<Utc>) -> bool {
+        self.window_start + chrono::TimeDelta::seconds(i64::from(self.window_secs)) > since
+    }
+}
+
 /// Summed successes and failures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatTotals {
@@ -136,5 +154,24 @@ mod tests {
             assert_eq!(p.as_str().parse::<Protocol>().unwrap(), p);
         }
         assert_eq!("smtp".parse::<Protocol>().unwrap_err().field, "protocol");
+    }
+
+    #[test]
+    fn a_row_covers_a_read_while_its_window_reaches_past_the_start() {
+        let start = DateTime::from_timestamp(1_000_000, 0).unwrap();
+        let row = ProxyDestStat {
+            site_id: SiteId::random(),
+            proxy: HostName::parse("p1").unwrap(),
+            backend_id: BackendId::random(),
+            protocol: Protocol::Imap,
+            window_start: start,
+            window_secs: 60,
+            successes: 1,
+            failures: 0,
+        };
+        assert!(row.overlaps(start + chrono::TimeDelta::seconds(59)));
+        assert!(!row.overlaps(start + chrono::TimeDelta::seconds(60)));
+        // A window longer than the read's still counts when it started before the read.
+        assert!(ProxyDestStat::read_from(start + chrono::TimeDelta::seconds(30)) <= start);
     }
 }

@@ -104,6 +104,21 @@ impl Context {
         })
     }
 
+    /// The site's `proxy_dest_stats` rows covering `[since, now)` (`domain::stats::ROW_LOOKBACK`),
+    /// and where the read started.
+    pub async fn stats_covering(
+        &self,
+        site: domain::SiteId,
+        since: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(Vec<domain::ProxyDestStat>, chrono::DateTime<chrono::Utc>), JobError> {
+        let from = domain::ProxyDestStat::read_from(since);
+        let mut rows =
+            self.db.read_stats(site, from, now).await.map_err(|e| geodb_error("read proxy_dest_stats", e))?;
+        rows.retain(|r| r.overlaps(since));
+        Ok((rows, from))
+    }
+
     /// Stores an alert and logs it; an alert that cannot be stored is still logged, and the
     /// caller's own error (which the job record shows) carries the same text.
     pub async fn raise(&self, alert: Alert) {

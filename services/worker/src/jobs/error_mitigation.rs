@@ -37,7 +37,7 @@ use super::{JobError, JobResult, execute_plan, site_safety};
 /// Counts refusals of the capacity guard, labelled by site name (bounded by the sites).
 pub const CAPACITY_GUARD_REFUSALS: &str = "controller_capacity_guard_refusals_total";
 
-/// How far back rows are read: rows whose window may still grow (proxies write per-minute rows,
+/// The rows compared each run: those whose window may still grow (proxies write per-minute rows,
 /// and flush late), with room for a late flush. Older rows are final and were compared already.
 const READ_BACK: chrono::TimeDelta = chrono::TimeDelta::minutes(3);
 
@@ -145,8 +145,7 @@ struct SiteView {
 
 /// Reads the site and folds the newest statistics into its evidence.
 async fn observe(ctx: &Context, site: &Site, now: DateTime<Utc>) -> Result<SiteView, JobError> {
-    let since = now - READ_BACK;
-    let rows = ctx.db.read_stats(site.id, since, now).await.map_err(|e| geodb_error("read proxy_dest_stats", e))?;
+    let (rows, read_from) = ctx.stats_covering(site.id, now - READ_BACK, now).await?;
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
     let groups = geodb::ops::all_groups(&*ctx.db, site.id).await.map_err(|e| geodb_error("list the groups", e))?;
     let mut previous = ctx.state.evidence(site.id.0).await.map_err(|e| queue_error("read the evidence", e))?;
@@ -156,7 +155,7 @@ async fn observe(ctx: &Context, site: &Site, now: DateTime<Utc>) -> Result<SiteV
     let (mut evidence, assessments) = evidence::observe(
         &previous,
         reading(&rows),
-        since.timestamp(),
+        read_from.timestamp(),
         now,
         &settings,
         &evidence_settings(&ctx.mitigation),

@@ -20,10 +20,6 @@ use super::context::{Context, geodb_error, queue_error};
 use super::{JobError, JobResult};
 use crate::metrics;
 
-/// Proxies key rows by the start of their own window: read this much further back and keep the
-/// rows that overlap ours (as error mitigation does).
-const ROW_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
-
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: SiteFailoverPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
     let (site, state) = match automation::begin(ctx, payload.site_id, Feature::SiteFailover).await? {
@@ -35,11 +31,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let now = Utc::now();
     let window = chrono::TimeDelta::from_std(ctx.automation.failover_window).unwrap_or(chrono::TimeDelta::minutes(2));
     let since = now - window;
-    let rows = ctx
-        .db
-        .read_stats(site.id, since - ROW_LOOKBACK, now)
-        .await
-        .map_err(|e| geodb_error("read proxy_dest_stats", e))?;
+    let (rows, _) = ctx.stats_covering(site.id, since, now).await?;
     let totals = site_totals(&rows, since);
 
     let stored =
@@ -93,13 +85,10 @@ pub fn settings(ctx: &Context) -> FailoverSettings {
 
 /// Sums every row (all proxies, backends and protocols) whose window overlaps `since..`.
 pub fn site_totals(rows: &[ProxyDestStat], since: chrono::DateTime<Utc>) -> StatTotals {
-    rows.iter().filter(|r| r.window_start + chrono::TimeDelta::seconds(i64::from(r.window_secs)) > since).fold(
-        StatTotals::default(),
-        |acc, r| StatTotals {
-            successes: acc.successes.saturating_add(r.successes),
-            failures: acc.failures.saturating_add(r.failures),
-        },
-    )
+    rows.iter().filter(|r| r.overlaps(since)).fold(StatTotals::default(), |acc, r| StatTotals {
+        successes: acc.successes.saturating_add(r.successes),
+        failures: acc.failures.saturating_add(r.failures),
+    })
 }
 
 fn action_name(action: SiteAction) -> &'static str {
