@@ -38,44 +38,107 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         Begin::Run(site, state) => (site, state),
         Begin::Skip(result) => return Ok(result),
     };
-
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
+    if let Some(skipped) = blocked(ctx, &site, state, &backends).await? {
+        return Ok(skipped);
+    }
     let now = Utc::now();
-    // One plan per site: nothing moves while the guard is tripped, and balancing does not run
-    // into a backend an evacuation is draining or filling.
+    let settings = settings(ctx);
+    let mut seen = read(ctx, &site, backends, now, &settings).await?;
+    let decision = balance::decide(&seen.input(now), &settings);
+    let mut result = json!({
+        "site": site.name,
+        "feature": state.to_string(),
+        "source": seen.source,
+        "balancedness": seen.balancedness,
+        "decision": decision,
+    });
+    apply(ctx, &site, state, &decision, &mut seen, now, &mut result).await?;
+    Ok(result)
+}
+
+/// One plan per site: nothing moves while the guard is tripped, and balancing does not run into
+/// a backend an evacuation is draining or filling. `Some`: the job's skipped result.
+async fn blocked(
+    ctx: &Context,
+    site: &Site,
+    state: FeatureState,
+    backends: &[Backend],
+) -> Result<Option<serde_json::Value>, JobError> {
     if let Some(why) = site_safety::guard_refusal(ctx, site.id).await? {
-        return Ok(
+        return Ok(Some(
             json!({ "site": site.name, "feature": state.to_string(), "skipped": why, "reason": "capacity_guard_tripped" }),
-        );
+        ));
     }
     let reserved = ctx.state.reservations(site.id.0).await.map_err(|e| queue_error("read the reservations", e))?;
-    if !reserved.is_empty() {
-        let hosts: Vec<String> =
-            reserved.iter().filter_map(|r| host(&backends, BackendId(r.backend_id)).map(str::to_owned)).collect();
-        return Ok(json!({
-            "site": site.name, "feature": state.to_string(), "reason": "evacuation_in_progress",
-            "skipped": format!("evacuation in progress ({}): balancing waits until it ends", hosts.join(", ")),
-        }));
+    if reserved.is_empty() {
+        return Ok(None);
     }
-    let (raw, source) = read_zscores(ctx, &site, &backends).await?;
-    let (reading, mut smoothed) = smooth(ctx, &site, raw, now).await?;
-    let by_host: HashMap<&str, BackendId> = backends.iter().map(|b| (b.host.as_str(), b.id)).collect();
-    let zscores: HashMap<BackendId, HashMap<String, f64>> =
-        reading.per_host.iter().filter_map(|(host, z)| by_host.get(host.as_str()).map(|id| (*id, z.clone()))).collect();
-    let samples: HashMap<BackendId, u64> =
-        reading.samples.iter().filter_map(|(host, n)| by_host.get(host.as_str()).map(|id| (*id, *n))).collect();
+    let hosts: Vec<String> =
+        reserved.iter().filter_map(|r| host(backends, BackendId(r.backend_id)).map(str::to_owned)).collect();
+    Ok(Some(json!({
+        "site": site.name, "feature": state.to_string(), "reason": "evacuation_in_progress",
+        "skipped": format!("evacuation in progress ({}): balancing waits until it ends", hosts.join(", ")),
+    })))
+}
 
-    let settings = BalanceSettings {
+fn settings(ctx: &Context) -> BalanceSettings {
+    BalanceSettings {
         score_delta_threshold_ratio: ctx.balance.score_delta_threshold_ratio,
         min_samples: ctx.balance.min_samples,
         residency: chrono::Duration::from_std(ctx.balance.residency).unwrap_or(chrono::Duration::MAX),
         max_moves_per_hour: ctx.balance.max_moves_per_hour,
         min_relative_gap: ctx.balance.min_relative_gap,
         ..BalanceSettings::default()
-    };
-    let relative_spread = reading.relative_spread();
-    let published = publish(ctx, &site, &reading, &zscores, &backends, &settings).await?;
+    }
+}
 
+/// What one run read of the site: the decision's inputs, and what the run writes back.
+struct Seen {
+    backends: Vec<Backend>,
+    groups: Vec<domain::UserGroup>,
+    zscores: HashMap<BackendId, HashMap<String, f64>>,
+    samples: HashMap<BackendId, u64>,
+    relative_spread: HashMap<String, f64>,
+    balance_backends: Vec<BalanceBackend>,
+    recent_moves: Vec<chrono::DateTime<Utc>>,
+    smoothed: Option<Smoothed>,
+    source: &'static str,
+    balancedness: f64,
+}
+
+impl Seen {
+    fn input(&self, now: chrono::DateTime<Utc>) -> BalanceInput<'_> {
+        BalanceInput {
+            zscores: &self.zscores,
+            samples: &self.samples,
+            backends: &self.balance_backends,
+            groups: &self.groups,
+            now,
+            recent_moves: &self.recent_moves,
+            relative_spread: &self.relative_spread,
+        }
+    }
+}
+
+/// Reads the load figures (smoothed), publishes the reading, and gathers the groups, the
+/// destinations' health and the recent moves.
+async fn read(
+    ctx: &Context,
+    site: &Site,
+    backends: Vec<Backend>,
+    now: chrono::DateTime<Utc>,
+    settings: &BalanceSettings,
+) -> Result<Seen, JobError> {
+    let (raw, source) = read_zscores(ctx, site, &backends).await?;
+    let (reading, smoothed) = smooth(ctx, site, raw, now).await?;
+    let by_host: HashMap<&str, BackendId> = backends.iter().map(|b| (b.host.as_str(), b.id)).collect();
+    let zscores: HashMap<BackendId, HashMap<String, f64>> =
+        reading.per_host.iter().filter_map(|(host, z)| by_host.get(host.as_str()).map(|id| (*id, z.clone()))).collect();
+    let samples: HashMap<BackendId, u64> =
+        reading.samples.iter().filter_map(|(host, n)| by_host.get(host.as_str()).map(|id| (*id, *n))).collect();
+    let relative_spread = reading.relative_spread();
+    let published = publish(ctx, site, &reading, &zscores, &backends, settings).await?;
     let groups =
         geodb::ops::all_groups(ctx.db.as_ref(), site.id).await.map_err(|e| geodb_error("list the groups", e))?;
     let candidates = site_safety::candidates(ctx, site.id, &backends, &groups, &[]).await?;
@@ -92,28 +155,35 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         })
         .collect();
     let recent_moves = ctx.state.balance_moves(site.id.0).await.map_err(|e| queue_error("read balancing moves", e))?;
-    let input = BalanceInput {
-        zscores: &zscores,
-        samples: &samples,
-        backends: &balance_backends,
-        groups: &groups,
-        now,
-        recent_moves: &recent_moves,
-        relative_spread: &relative_spread,
-    };
-    let decision = balance::decide(&input, &settings);
-    let codes: Vec<&str> = decision.reasons().iter().map(|r| r.code.as_str()).collect();
-    let mut result = json!({
-        "site": site.name,
-        "feature": state.to_string(),
-        "source": source,
-        "balancedness": published.balancedness,
-        "decision": decision,
-    });
+    Ok(Seen {
+        backends,
+        groups,
+        zscores,
+        samples,
+        relative_spread,
+        balance_backends,
+        recent_moves,
+        smoothed,
+        source,
+        balancedness: published.balancedness,
+    })
+}
 
-    match (&decision, state) {
+/// Carries out the decision: a dry run stores it as a plan; a move is enqueued, recorded and
+/// taken into the smoothed figures at once; the smoothing is stored either way.
+async fn apply(
+    ctx: &Context,
+    site: &Site,
+    state: FeatureState,
+    decision: &BalanceDecision,
+    seen: &mut Seen,
+    now: chrono::DateTime<Utc>,
+    result: &mut serde_json::Value,
+) -> Result<(), JobError> {
+    let codes: Vec<&str> = decision.reasons().iter().map(|r| r.code.as_str()).collect();
+    match (decision, state) {
         (_, FeatureState::Dryrun) => {
-            let plan = policy::plan::Plan::from_balance(site.id, now, &decision);
+            let plan = policy::plan::Plan::from_balance(site.id, now, decision);
             let id = ctx.state.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?;
             tracing::info!(site = %site.name, plan = %id, reasons = ?codes, "load balancing dry run: plan stored");
             result["plan_id"] = json!(id);
@@ -133,11 +203,11 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
                 ctx.state.record_balance_move(site.id.0, now).await.map_err(|e| queue_error("record the move", e))?;
                 // The smoothed figures take the move at once: waiting for readings to show it
                 // would make the same excess look unsolved and invite a second move.
-                if let (Some(state), Some(f), Some(t)) =
-                    (smoothed.as_mut(), host(&backends, *from), host(&backends, *to))
+                if let (Some(smoothed), Some(f), Some(t)) =
+                    (seen.smoothed.as_mut(), host(&seen.backends, *from), host(&seen.backends, *to))
                 {
-                    let on_source = groups.iter().filter(|g| g.backend_id == *from).count();
-                    smooth::apply_move(state, f, t, on_source);
+                    let on_source = seen.groups.iter().filter(|g| g.backend_id == *from).count();
+                    smooth::apply_move(smoothed, f, t, on_source);
                 }
                 tracing::info!(site = %site.name, group = %group, from = %from, to = %to, job = %id, "load balancing: group move enqueued");
             }
@@ -147,10 +217,13 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             tracing::debug!(site = %site.name, reasons = ?codes, "load balancing: no move");
         }
     }
-    if let Some(state) = &smoothed {
-        ctx.state.put_balance_smoothing(site.id.0, state).await.map_err(|e| queue_error("store the smoothing", e))?;
+    if let Some(smoothed) = &seen.smoothed {
+        ctx.state
+            .put_balance_smoothing(site.id.0, smoothed)
+            .await
+            .map_err(|e| queue_error("store the smoothing", e))?;
     }
-    Ok(result)
+    Ok(())
 }
 
 /// The site's z-scores from the configured source, and that source's name for the job's result
