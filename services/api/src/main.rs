@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use config::{Config, Service};
 use controller_api::auth::hash_token;
 use controller_api::{AppState, GeoDbHandle, QueueHandle, serve};
+use controller_config::{Config, Service};
 use queue::Queue;
 
 #[derive(Debug, Parser)]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use config::{Config, Service};
+use controller_config::{Config, Service};
 use controller_scheduler::Scheduler;
 use queue::Queue;
 use tokio::sync::watch;

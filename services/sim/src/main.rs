@@ -9,7 +9,7 @@ use cluster_sim::options::{self, Args, SimOptions};
 use cluster_sim::ready::{self, Ready};
 use cluster_sim::state::Sim;
 use cluster_sim::{control, doveadm, observer, proxy, setup};
-use config::{Config, Service};
+use controller_config::{Config, Service};
 use tokio::sync::watch;
 
 fn main() -> ExitCode {

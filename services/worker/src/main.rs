@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use config::{Config, Service};
+use controller_config::{Config, Service};
 use controller_worker::jobs::context::Context as JobContext;
 use controller_worker::jobs::{Registry, probe::Probe};
 use controller_worker::pool::{Drain, Pool};
@@ -148,7 +148,7 @@ async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
 
 /// The API key wins: it is what `doveadm_api_key` deployments expect, and a password set beside
 /// it is most likely a leftover.
-fn doveadm_auth(config: &config::DoveadmConfig) -> doveadm::Auth {
+fn doveadm_auth(config: &controller_config::DoveadmConfig) -> doveadm::Auth {
     match (&config.api_key, &config.password) {
         (Some(key), _) => doveadm::Auth::ApiKey(key.expose().to_owned()),
         (None, Some(password)) => doveadm::Auth::Password(password.expose().to_owned()),

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use config::{Config, Service};
+use controller_config::{Config, Service};
 
 mod outage;
 pub use outage::Outage;
@@ -14,7 +14,7 @@ pub use outage::Outage;
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
     /// TOML configuration file (settings may also come from the environment).
-    #[arg(long, env = config::CONFIG_PATH_ENV)]
+    #[arg(long, env = controller_config::CONFIG_PATH_ENV)]
     pub config: Option<PathBuf>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
@@ -28,7 +28,7 @@ pub const EXIT_CONFIG: u8 = 2;
 /// when `--print-config` was given. `Ok` means: go on and run.
 pub fn load_config(service: Service, args: &CommonArgs) -> Result<Config, ExitCode> {
     let name = service.binary();
-    let config = config::load_from_process(service, args.config.as_deref()).map_err(|errors| {
+    let config = controller_config::load_from_process(service, args.config.as_deref()).map_err(|errors| {
         eprintln!("{name}: invalid configuration:\n{errors}");
         ExitCode::from(EXIT_CONFIG)
     })?;

@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long, env = "CLUSTER_SIM_CONFIG")]
     pub config: Option<PathBuf>,
     /// The controller's settings file (GEODB_URL, CLUSTER_SITE, CLUSTER_SIM_LOG_LEVEL...).
-    #[arg(long, env = config::CONFIG_PATH_ENV)]
+    #[arg(long, env = controller_config::CONFIG_PATH_ENV)]
     pub controller_config: Option<PathBuf>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]

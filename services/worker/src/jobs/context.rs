@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use config::{AutomationConfig, BalanceConfig, MitigationConfig, MoveConfig};
+use controller_config::{AutomationConfig, BalanceConfig, MitigationConfig, MoveConfig};
 use domain::{Backend, BackendId, SettingName, SettingScope, Site, SiteName};
 use geodb::{GeoDb, GeoDbError};
 use queue::{Queue, QueueError};

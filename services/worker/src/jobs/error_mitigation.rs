@@ -41,7 +41,7 @@ pub const CAPACITY_GUARD_REFUSALS: &str = "controller_capacity_guard_refusals_to
 /// and flush late), with room for a late flush. Older rows are final and were compared already.
 const READ_BACK: chrono::TimeDelta = chrono::TimeDelta::minutes(3);
 
-pub fn health_settings(config: &config::MitigationConfig) -> HealthSettings {
+pub fn health_settings(config: &controller_config::MitigationConfig) -> HealthSettings {
     HealthSettings {
         host_failure_ratio: config.host_failure_ratio,
         evacuate_ratio: config.evacuate_failure_ratio,
@@ -49,12 +49,12 @@ pub fn health_settings(config: &config::MitigationConfig) -> HealthSettings {
     }
 }
 
-fn evidence_settings(config: &config::MitigationConfig) -> EvidenceSettings {
+fn evidence_settings(config: &controller_config::MitigationConfig) -> EvidenceSettings {
     let secs = |d: std::time::Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
     EvidenceSettings { window: secs(config.window), confirm: secs(config.confirm) }
 }
 
-pub fn guard_settings(config: &config::MitigationConfig) -> GuardSettings {
+pub fn guard_settings(config: &controller_config::MitigationConfig) -> GuardSettings {
     GuardSettings {
         capacity_guard_ratio: config.capacity_guard_ratio,
         max_growth: config.max_growth,

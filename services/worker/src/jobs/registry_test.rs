@@ -22,7 +22,7 @@ async fn registry() -> (Registry, tempfile::TempDir) {
         doveadm: doveadm::Client::new(doveadm::Auth::None, Duration::from_millis(200)).unwrap(),
         home_site: domain::SiteName::parse("par1").unwrap(),
         doveadm_port: 1,
-        moves: config::MoveConfig {
+        moves: controller_config::MoveConfig {
             timeout: Duration::from_secs(1),
             access_retry: Duration::from_secs(1),
             evacuation_batch_size: 10,
@@ -30,7 +30,7 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             evacuation_stall: Duration::from_secs(120),
             name_resolution_grace: Duration::from_secs(10),
         },
-        balance: config::BalanceConfig {
+        balance: controller_config::BalanceConfig {
             prometheus_url: None,
             score_delta_threshold_ratio: 1.0,
             min_relative_gap: 0.10,
@@ -42,7 +42,7 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             group_max_user_moves: 1000,
             group_max_user_moves_per_pass: 100,
         },
-        mitigation: config::MitigationConfig {
+        mitigation: controller_config::MitigationConfig {
             window: Duration::from_secs(300),
             host_failure_ratio: 0.3,
             evacuate_failure_ratio: 0.9,
@@ -53,7 +53,7 @@ async fn registry() -> (Registry, tempfile::TempDir) {
             max_growth: 3.0,
             guard_cooldown: None,
         },
-        automation: config::AutomationConfig {
+        automation: controller_config::AutomationConfig {
             failover_window: Duration::from_secs(120),
             failover_down_ratio: 0.5,
             failover_up_ratio: 0.1,
