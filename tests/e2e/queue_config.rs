@@ -53,3 +53,28 @@ fn the_worker_prints_its_effective_configuration() {
         assert!(stdout.lines().any(|l| l == line), "missing {line:?} in:\n{stdout}");
     }
 }
+
+/// Operators migrating from the original product bring a `controller_config` file of
+/// `NAME=value` lines: the binaries read it like a TOML file, below the environment.
+#[test]
+fn a_controller_config_file_of_name_value_lines_is_read_below_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("controller_config");
+    std::fs::write(&path, "# migrated\nCLUSTER_SITE=par1\nWORKER_CONCURRENCY=3\nQUEUE_PREFIX=\"c:par1\"\n").unwrap();
+    let out = Command::new(binary_path("controller-worker"))
+        .env_clear()
+        .env("WORKER_CONCURRENCY", "5")
+        .args(["--config", path.to_str().unwrap(), "--print-config"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let file = path.display();
+    for line in [
+        format!("cluster_site = \"par1\"  # file {file}"),
+        "worker_concurrency = 5  # environment".to_owned(),
+        format!("queue_prefix = \"c:par1\"  # file {file}"),
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "missing {line:?} in:\n{stdout}");
+    }
+}

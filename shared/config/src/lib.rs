@@ -1,5 +1,6 @@
-//! Layered settings for every binary: built-in defaults, then a TOML file (`--config PATH` or
-//! `CONTROLLER_CONFIG`), then environment variables; then validation that reports every bad value
+//! Layered settings for every binary: built-in defaults, then a file (`--config PATH` or
+//! `CONTROLLER_CONFIG`; TOML or `NAME=value` lines), then environment variables, read and
+//! merged by config-rs; then validation that reports every bad value
 //! at once, so an operator fixes a deployment in one round. Settings are declared once, in
 //! [`settings`]; this crate never reads the process environment except in [`load_from_process`],
 //! and never lets a secret reach `Debug`, `Display` or [`Config::render_effective`].
@@ -13,6 +14,7 @@ mod resolve;
 mod schedule;
 mod secret;
 pub mod settings;
+mod sources;
 mod url;
 
 use std::fmt;

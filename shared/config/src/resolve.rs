@@ -1,6 +1,7 @@
 //! Layering: for each setting, the environment (`NAME`, or `NAME_FILE` for secrets) wins over
-//! the TOML file, which wins over the default. Errors are collected, never returned early, so
-//! one load reports everything; the effective values are recorded (redacted) for printing.
+//! the file (TOML or `NAME=value` lines), which wins over the default; config-rs reads the file
+//! and merges the layers (`sources.rs`). Errors are collected, never returned early, so one load
+//! reports everything; the effective values are recorded (redacted) for printing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use crate::env::Env;
 use crate::error::{ConfigError, Origin};
 use crate::render::{self, Effective};
 use crate::settings::{ALL, Def, Setting};
+use crate::sources;
 use crate::{CONFIG_PATH_ENV, Service};
 
 /// Collects values, errors and the record of effective values for one load.
@@ -19,13 +21,22 @@ pub(crate) struct Resolver<'a> {
     file: BTreeMap<String, String>,
     errors: Vec<ConfigError>,
     effective: Vec<Effective>,
+    /// The layers merged by config-rs (after the file was read).
+    merged: Option<config::Config>,
 }
 
 impl<'a> Resolver<'a> {
     /// Reads the TOML file, if one is named; its problems are the first errors reported.
     pub(crate) fn new(service: Service, config_path: Option<&Path>, env: &'a Env) -> Self {
-        let mut this =
-            Self { service, env, file_path: None, file: BTreeMap::new(), errors: Vec::new(), effective: Vec::new() };
+        let mut this = Self {
+            service,
+            env,
+            file_path: None,
+            file: BTreeMap::new(),
+            errors: Vec::new(),
+            effective: Vec::new(),
+            merged: None,
+        };
         let named = match (config_path, env.get(CONFIG_PATH_ENV)) {
             (Some(path), _) => Some((path.to_path_buf(), "--config", Origin::CommandLine)),
             (None, Some(path)) => Some((PathBuf::from(path), CONFIG_PATH_ENV, Origin::Env)),
@@ -40,18 +51,20 @@ impl<'a> Resolver<'a> {
             }
             this.file_path = Some(path);
         }
+        let named: BTreeMap<String, String> =
+            ALL.iter().filter_map(|def| env.get(def.name).map(|v| (def.name.to_owned(), v.to_owned()))).collect();
+        match sources::layered(&this.file, &named) {
+            Ok(merged) => this.merged = Some(merged),
+            Err(e) => this.errors.push(ConfigError::new(CONFIG_PATH_ENV, Origin::Unset, format!("cannot layer: {e}"))),
+        }
         this
     }
 
     fn read_file(&mut self, path: &Path, text: &str) {
         let origin = || Origin::File(path.to_path_buf());
-        let table: toml::Table = match text.parse() {
+        let table = match sources::file_values(text) {
             Ok(table) => table,
-            Err(e) => {
-                // toml's Display draws a multi-line snippet; the list wants one line per error.
-                let newlines_before = |end: usize| text.bytes().take(end).filter(|b| *b == b'\n').count();
-                let line = e.span().map_or(1, |span| newlines_before(span.start) + 1);
-                let message = format!("not valid TOML at line {line}: {}", e.message().trim());
+            Err(message) => {
                 self.errors.push(ConfigError::new(CONFIG_PATH_ENV, origin(), message));
                 return;
             }
@@ -68,12 +81,10 @@ impl<'a> Resolver<'a> {
                 self.errors.push(ConfigError::new(key, origin(), format!("unknown setting{hint}")));
                 continue;
             };
-            let value = match value {
-                toml::Value::String(s) => s,
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                _ => {
-                    self.errors.push(ConfigError::new(def.name, origin(), "must be a string, integer or boolean"));
+            let value = match sources::scalar(&value) {
+                Ok(value) => value,
+                Err(message) => {
+                    self.errors.push(ConfigError::new(def.name, origin(), message));
                     continue;
                 }
             };
@@ -113,7 +124,7 @@ impl<'a> Resolver<'a> {
             (Some(_), Some((var, _))) => {
                 Err(ConfigError::new(def.name, Origin::Env, format!("set either {} or {var}, not both", def.name)))
             }
-            (Some(value), None) => Ok(Some((value.to_owned(), Origin::Env))),
+            (Some(_), None) => Ok(self.layer(def).map(|value| (value, Origin::Env))),
             (None, Some((var, path))) => {
                 let read = std::fs::read_to_string(&path);
                 let origin = Origin::EnvFile { var, path };
@@ -124,11 +135,12 @@ impl<'a> Resolver<'a> {
                 }
             }
             (None, None) => {
-                let in_file = self.file.get(&def.file_key()).map(|value| {
-                    let path = self.file_path.clone().unwrap_or_default();
-                    (value.clone(), Origin::File(path))
-                });
-                let found = in_file.or_else(|| def.default.map(|d| (d.to_owned(), Origin::Default)));
+                let origin = if self.file.contains_key(&def.file_key()) {
+                    Origin::File(self.file_path.clone().unwrap_or_default())
+                } else {
+                    Origin::Default
+                };
+                let found = self.layer(def).map(|value| (value, origin));
                 if found.is_none() && def.required_by.contains(&self.service) {
                     let message = format!("required by {}", self.service);
                     return Err(ConfigError::new(def.name, Origin::Unset, message));
@@ -136,6 +148,11 @@ impl<'a> Resolver<'a> {
                 Ok(found)
             }
         }
+    }
+
+    /// The setting's value after layering (config-rs), if any layer has one.
+    fn layer(&self, def: &Def) -> Option<String> {
+        self.merged.as_ref().and_then(|merged| merged.get_string(&def.file_key()).ok())
     }
 
     /// Records a default that depends on other settings, for a setting that was not given.

@@ -13,7 +13,7 @@ pub use outage::Outage;
 /// Flags every service takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
-    /// TOML configuration file (settings may also come from the environment).
+    /// Configuration file: TOML, or `NAME=value` lines (settings may also come from the environment).
     #[arg(long, env = controller_config::CONFIG_PATH_ENV)]
     pub config: Option<PathBuf>,
     /// Print the effective configuration (secrets redacted) and exit.
