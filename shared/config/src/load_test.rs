@@ -159,3 +159,15 @@ fn settings_md_is_current() {
     let table = settings::markdown();
     assert!(include_str!("../settings.md").contains(&table), "settings.md is stale; its table must be:\n{table}");
 }
+
+#[test]
+fn a_controller_config_file_names_settings_as_the_environment_does() {
+    let file = toml_file("CLUSTER_SITE=par1\nGEODB_ULR=sqlite://x\nWORKER_CONCURRENCY=0\n");
+    let errors = load(Service::Worker, Some(file.path()), &Env::default()).unwrap_err().to_string();
+    let f = file.path().display();
+    assert!(errors.contains(&format!("GEODB_ULR (file {f}): unknown setting; did you mean GEODB_URL?")), "{errors}");
+    assert!(errors.contains(&format!("WORKER_CONCURRENCY (file {f}): must be")), "{errors}");
+    assert_eq!(errors.lines().count(), 2, "{errors}");
+    let good = toml_file("CLUSTER_SITE=par1\nWORKER_CONCURRENCY=3\n");
+    assert_eq!(loaded(Service::Worker, Some(good.path()), &Env::default()).worker.concurrency, 3);
+}

@@ -69,9 +69,13 @@ impl<'a> Resolver<'a> {
                 return;
             }
         };
+        // `NAME=value` files name settings as the environment does; TOML keys are lower case.
+        let lines = sources::is_lines(text);
         for (key, value) in table {
-            let Some(def) = ALL.iter().find(|def| def.file_key() == key) else {
+            let found = ALL.iter().find(|def| if lines { def.name == key } else { def.file_key() == key });
+            let Some(def) = found else {
                 let hint = match suggest(&key) {
+                    Some(known) if lines => format!("; did you mean {}?", known.to_ascii_uppercase()),
                     Some(known) if known == key.to_ascii_lowercase() => {
                         format!("; keys are lower case: {known}")
                     }
@@ -90,7 +94,7 @@ impl<'a> Resolver<'a> {
             };
             let value = value.trim();
             if !value.is_empty() {
-                self.file.insert(key, value.to_owned());
+                self.file.insert(def.file_key(), value.to_owned());
             }
         }
     }

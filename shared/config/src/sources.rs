@@ -9,8 +9,9 @@ use config::{Config, Environment, File, FileStoredFormat, Format, Map, Value, Va
 
 use crate::settings::ALL;
 
-/// `NAME=value` lines: `#` comments and blank lines are skipped, the value may be quoted, the
-/// name is matched case-insensitively (keys are the lower-case names, as in TOML).
+/// `NAME=value` lines: `#` comments and blank lines are skipped, the value may be in double or
+/// single quotes, a name given twice is refused. Keys keep the name as written (upper case);
+/// `resolve.rs` matches them to the table.
 #[derive(Debug, Clone, Copy)]
 struct Lines;
 
@@ -30,8 +31,11 @@ impl Format for Lines {
                 return Err(format!("line {}: expected NAME=value", n + 1).into());
             };
             let value = value.trim();
-            let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
-            out.insert(name.trim().to_ascii_lowercase(), Value::new(uri, ValueKind::String(value.to_owned())));
+            let unquoted = ['"', '\''].iter().find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)));
+            let value = Value::new(uri, ValueKind::String(unquoted.unwrap_or(value).to_owned()));
+            if out.insert(name.trim().to_owned(), value).is_some() {
+                return Err(format!("line {}: {} is given twice", n + 1, name.trim()).into());
+            }
         }
         Ok(out)
     }
@@ -43,14 +47,19 @@ impl FileStoredFormat for Lines {
     }
 }
 
-/// Whether `text` is in the `NAME=value` format: its first setting line starts with an
-/// upper-case name and `=` (in TOML, keys are lower case).
+/// Whether `text` is in the `NAME=value` format: every setting line starts with an upper-case
+/// name and `=` (in TOML, keys are lower case; a mixed file is read as TOML and its upper-case
+/// keys are reported as such).
 pub(crate) fn is_lines(text: &str) -> bool {
-    let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#'));
-    first.and_then(|l| l.split_once('=')).is_some_and(|(name, _)| {
-        let name = name.trim();
-        !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-    })
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).peekable();
+    lines.peek().is_some()
+        && lines.all(|l| {
+            l.split_once('=').is_some_and(|(name, _)| {
+                let name = name.trim();
+                name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            })
+        })
 }
 
 /// A file value as a setting reads it, or why it cannot be one.
@@ -129,10 +138,15 @@ mod tests {
         let text = "# from the original product\nGEODB_URL=sqlite:///var/lib/geodb.sqlite\n\nQUEUE_PREFIX=\"c:par1\"\n";
         assert!(is_lines(text));
         let values = file_values(text).unwrap();
-        assert_eq!(scalar(&values["geodb_url"]).unwrap(), "sqlite:///var/lib/geodb.sqlite");
-        assert_eq!(scalar(&values["queue_prefix"]).unwrap(), "c:par1");
+        assert_eq!(scalar(&values["GEODB_URL"]).unwrap(), "sqlite:///var/lib/geodb.sqlite");
+        assert_eq!(scalar(&values["QUEUE_PREFIX"]).unwrap(), "c:par1");
+        assert_eq!(scalar(&file_values("QUEUE_PREFIX='c:x'\n").unwrap()["QUEUE_PREFIX"]).unwrap(), "c:x");
         assert!(!is_lines("geodb_url = \"sqlite://x\"\n"));
-        assert_eq!(file_values("GEODB_URL=x\nnot a setting\n").unwrap_err(), "line 2: expected NAME=value");
+        // A TOML file with one upper-case key stays TOML, so the key is reported as upper case.
+        assert!(!is_lines("REDIS_URL = \"redis://a\"\nqueue_prefix = \"x\"\n"));
+        assert!(!is_lines("# only a comment\n"));
+        assert_eq!(file_values("GEODB_URL=x\nGEODB_URL=y\n").unwrap_err(), "line 2: GEODB_URL is given twice");
+        assert!(file_values("[faults]\nGEODB_URL=x\n").unwrap_err().starts_with("not valid TOML"));
     }
 
     #[test]

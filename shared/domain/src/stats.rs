@@ -63,16 +63,19 @@ pub struct ProxyDestStat {
     pub failures: u64,
 }
 
-/// Proxies key a row by the start of their own window, which may be longer than a reader's, and
-/// may flush it late: a reader of the rows covering `[since, until)` asks GeoDB for rows starting
-/// from [`ProxyDestStat::read_from`]`(since)` and keeps those that [`ProxyDestStat::overlaps`].
-/// The one rule error mitigation and site failover read by.
+/// Which rows a reader of `[since, until)` gets, the one rule error mitigation and site failover
+/// read by: proxies key a row by the start of their own window, which may begin before `since`,
+/// so a reader asks GeoDB for rows starting from `since - lookback` and keeps those that
+/// [`ProxyDestStat::overlaps`] `since`. A reader that sums whole windows (site failover) looks
+/// back [`ROW_LOOKBACK`], the longest window a proxy writes; one that compares running totals of
+/// windows that may still grow (error mitigation) looks back [`NO_LOOKBACK`].
 pub const ROW_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+pub const NO_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::zero();
 
 impl ProxyDestStat {
     /// Where a read of the rows covering `since` onwards starts.
-    pub fn read_from(since: DateTime<Utc>) -> DateTime<Utc> {
-        since - ROW_LOOKBACK
+    pub fn read_from(since: DateTime<Utc>, lookback: chrono::TimeDelta) -> DateTime<Utc> {
+        since - lookback
     }
 
     /// Whether the row's window reaches past `since`.
@@ -172,6 +175,7 @@ mod tests {
         assert!(row.overlaps(start + chrono::TimeDelta::seconds(59)));
         assert!(!row.overlaps(start + chrono::TimeDelta::seconds(60)));
         // A window longer than the read's still counts when it started before the read.
-        assert!(ProxyDestStat::read_from(start + chrono::TimeDelta::seconds(30)) <= start);
+        assert!(ProxyDestStat::read_from(start + chrono::TimeDelta::seconds(30), ROW_LOOKBACK) <= start);
+        assert_eq!(ProxyDestStat::read_from(start, NO_LOOKBACK), start);
     }
 }

@@ -44,3 +44,23 @@ impl State {
         self.get_json(&format!("failover dry run of {site_id}"), &failover_key(self, true, site_id)).await
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+mod tests {
+    use super::*;
+
+    /// A record written before the policy's state was stored as it is (and before the probe
+    /// fields existed) still reads, and is written back in the same shape.
+    #[test]
+    fn records_of_older_builds_read_and_keep_their_shape() {
+        let old = r#"{"site_id":"0190e1b2-7c3d-7a4e-9f10-2b3c4d5e6f70","percent":30,"bad_streak":2,"good_streak":0,"last_action":"step_down","dry_run":false,"updated_at":"2026-12-01T10:00:00Z"}"#;
+        let record: StoredFailover = serde_json::from_str(old).unwrap();
+        assert_eq!(record.state, FailoverState { percent: 30, bad_streak: 2, ..FailoverState::default() });
+        let written: serde_json::Value = serde_json::to_value(&record).unwrap();
+        for field in ["percent", "bad_streak", "good_streak", "quiet_streak", "failed_probes", "last_action"] {
+            assert!(written.get(field).is_some(), "{field} missing at the top level: {written}");
+        }
+        assert!(written.get("state").is_none(), "{written}");
+    }
+}

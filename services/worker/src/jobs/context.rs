@@ -97,22 +97,23 @@ impl Context {
     /// Enqueues a typed job; the result a plan or pass records for it: the job's id, or the id
     /// of the job already holding its dedup key.
     pub async fn submit<J: jobs::Job>(&self, job: &J) -> Result<serde_json::Value, JobError> {
-        let outcome = self.queue.submit(job).await.map_err(|e| queue_error("enqueue a move", e))?;
+        let outcome = self.queue.submit(job).await.map_err(|e| queue_error(&format!("enqueue {}", J::KIND), e))?;
         Ok(match outcome {
             queue::EnqueueOutcome::Enqueued(id) => serde_json::json!({ "enqueued": J::KIND.as_str(), "job_id": id }),
             queue::EnqueueOutcome::Duplicate(id) => serde_json::json!({ "duplicate_of": id }),
         })
     }
 
-    /// The site's `proxy_dest_stats` rows covering `[since, now)` (`domain::stats::ROW_LOOKBACK`),
-    /// and where the read started.
+    /// The site's `proxy_dest_stats` rows covering `[since, now)`, read from `since - lookback`
+    /// (the rule in `domain::stats`), and where the read started.
     pub async fn stats_covering(
         &self,
         site: domain::SiteId,
         since: chrono::DateTime<chrono::Utc>,
         now: chrono::DateTime<chrono::Utc>,
+        lookback: chrono::TimeDelta,
     ) -> Result<(Vec<domain::ProxyDestStat>, chrono::DateTime<chrono::Utc>), JobError> {
-        let from = domain::ProxyDestStat::read_from(since);
+        let from = domain::ProxyDestStat::read_from(since, lookback);
         let mut rows =
             self.db.read_stats(site, from, now).await.map_err(|e| geodb_error("read proxy_dest_stats", e))?;
         rows.retain(|r| r.overlaps(since));

@@ -145,7 +145,8 @@ struct SiteView {
 
 /// Reads the site and folds the newest statistics into its evidence.
 async fn observe(ctx: &Context, site: &Site, now: DateTime<Utc>) -> Result<SiteView, JobError> {
-    let (rows, read_from) = ctx.stats_covering(site.id, now - READ_BACK, now).await?;
+    // Running totals are compared per window, so only windows that may still grow are read.
+    let (rows, read_from) = ctx.stats_covering(site.id, now - READ_BACK, now, domain::stats::NO_LOOKBACK).await?;
     let backends = ctx.db.list_backends(Some(site.id)).await.map_err(|e| geodb_error("list the backends", e))?;
     let groups = geodb::ops::all_groups(&*ctx.db, site.id).await.map_err(|e| geodb_error("list the groups", e))?;
     let mut previous = ctx.state.evidence(site.id.0).await.map_err(|e| queue_error("read the evidence", e))?;

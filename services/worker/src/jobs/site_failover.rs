@@ -31,7 +31,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let now = Utc::now();
     let window = chrono::TimeDelta::from_std(ctx.automation.failover_window).unwrap_or(chrono::TimeDelta::minutes(2));
     let since = now - window;
-    let (rows, _) = ctx.stats_covering(site.id, since, now).await?;
+    let (rows, _) = ctx.stats_covering(site.id, since, now, domain::stats::ROW_LOOKBACK).await?;
     let totals = site_totals(&rows, since);
 
     let stored =
