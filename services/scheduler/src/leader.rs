@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use queue::{EnqueueOutcome, Fence, Lease, Queue, ScheduleEntry, TickOutcome};
+use service::Clock;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -23,6 +24,8 @@ pub struct Scheduler {
     lease: Lease,
     entries: Vec<ScheduleEntry>,
     ttl: Duration,
+    /// Tick times and every wait: the system clock, or a test's manual one.
+    clock: Clock,
 }
 
 /// Why a leader stopped leading.
@@ -34,9 +37,9 @@ enum StepDown {
 }
 
 impl Scheduler {
-    pub fn new(queue: Queue, owner: String, entries: Vec<ScheduleEntry>, ttl: Duration) -> Self {
+    pub fn new(queue: Queue, owner: String, entries: Vec<ScheduleEntry>, ttl: Duration, clock: Clock) -> Self {
         let lease = queue.lease(queue::SCHEDULER_LEASE, owner, ttl);
-        Self { queue, lease, entries, ttl }
+        Self { queue, lease, entries, ttl, clock }
     }
 
     /// How often a leader renews and a standby looks for a vacant lease.
@@ -55,7 +58,7 @@ impl Scheduler {
         let mut redis_ok = true;
         let mut seen_leader: Option<String> = None;
         loop {
-            let asked_at = Instant::now();
+            let asked_at = self.clock.instant();
             let attempt = self.lease.try_acquire().await;
             if attempt.is_ok() && !std::mem::replace(&mut redis_ok, true) {
                 tracing::info!("lease reachable again");
@@ -84,7 +87,7 @@ impl Scheduler {
                 }
             };
             tokio::select! {
-                () = tokio::time::sleep(wait) => {}
+                () = self.clock.sleep(wait) => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
         }
@@ -117,12 +120,12 @@ impl Scheduler {
         let mut published = false;
         let mut last_emitted: HashMap<String, DateTime<Utc>> = HashMap::new();
         loop {
-            if confirmed_at.elapsed() >= self.ttl {
+            if self.clock.instant() - confirmed_at >= self.ttl {
                 return StepDown::Lost("the lease could not be renewed within its lifetime");
             }
             let mut failed = false;
-            if Instant::now() >= next_renewal {
-                let sent_at = Instant::now();
+            if self.clock.instant() >= next_renewal {
+                let sent_at = self.clock.instant();
                 match self.lease.renew(fence).await {
                     Ok(true) => {
                         confirmed_at = sent_at;
@@ -131,7 +134,7 @@ impl Scheduler {
                     Ok(false) => return StepDown::Lost("the lease was taken over"),
                     Err(error) => {
                         tracing::warn!(%error, epoch = fence.epoch, "cannot renew the lease; retrying");
-                        next_renewal = Instant::now() + self.retry_pause();
+                        next_renewal = self.clock.instant() + self.retry_pause();
                         failed = true;
                     }
                 }
@@ -154,7 +157,7 @@ impl Scheduler {
                 }
             }
             tokio::select! {
-                () = tokio::time::sleep_until(self.next_wake(next_renewal, failed)) => {}
+                () = self.clock.sleep_until(self.next_wake(next_renewal, failed)) => {}
                 _ = shutdown.wait_for(|stop| *stop) => return StepDown::Shutdown,
             }
         }
@@ -162,7 +165,7 @@ impl Scheduler {
 
     /// Emits every due tick; stops at the first failure, which the caller retries shortly.
     async fn emit_due(&self, fence: &Fence, last_emitted: &mut HashMap<String, DateTime<Utc>>) -> Emit {
-        for (entry, tick_at) in ticks::due_ticks(&self.entries, last_emitted, Utc::now()) {
+        for (entry, tick_at) in ticks::due_ticks(&self.entries, last_emitted, self.clock.now()) {
             let name = entry.name.as_str();
             // The job says which tick it serves, for itself, its record and whoever checks
             // that no tick ran twice.
@@ -190,9 +193,9 @@ impl Scheduler {
 
     /// The next renewal or tick, whichever comes first; soon after a failure.
     fn next_wake(&self, next_renewal: Instant, failed: bool) -> Instant {
-        let now = Instant::now();
-        let next_tick = ticks::next_tick(&self.entries, Utc::now())
-            .map(|tick| now + (tick - Utc::now()).to_std().unwrap_or_default());
+        let (now, wall) = (self.clock.instant(), self.clock.now());
+        let next_tick =
+            ticks::next_tick(&self.entries, wall).map(|tick| now + (tick - wall).to_std().unwrap_or_default());
         [Some(next_renewal), next_tick, failed.then(|| now + self.retry_pause())]
             .into_iter()
             .flatten()

@@ -55,7 +55,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(prefix = %queue.config().prefix, "queue connected");
 
     // Stand by and lead until shutdown; a leader releases its lease on the way out.
-    Scheduler::new(queue, owner, entries, ttl).run(shutdown).await;
+    Scheduler::new(queue, owner, entries, ttl, service::Clock::system()).run(shutdown).await;
     tracing::info!("controller-scheduler stopped");
     Ok(())
 }

@@ -78,6 +78,16 @@ impl FaultsPatch {
         errors
     }
 
+    /// This patch over `below`: each field set here wins, the others are `below`'s.
+    pub fn over(&self, below: &FaultsPatch) -> FaultsPatch {
+        FaultsPatch {
+            failure_ratio: self.failure_ratio.or(below.failure_ratio),
+            unreachable: self.unreachable.or(below.unreachable),
+            slow_ms: self.slow_ms.or(below.slow_ms),
+            load_multiplier: self.load_multiplier.or(below.load_multiplier),
+        }
+    }
+
     pub fn apply(&self, faults: &mut Faults) {
         if let Some(r) = self.failure_ratio {
             faults.failure_ratio = r;

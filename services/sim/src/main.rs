@@ -21,8 +21,7 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(exit) => return exit,
     };
-    let env = |name: &str| std::env::var(name).ok();
-    let options = match options::resolve(&args, config.home_site.as_ref(), &env) {
+    let options = match options::resolve(&args, config.home_site.as_ref(), &config.doveadm) {
         Ok(options) => options,
         Err(errors) => {
             eprintln!("cluster-sim: invalid configuration:\n{errors}");

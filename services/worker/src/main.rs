@@ -94,25 +94,14 @@ async fn run(config: Config, priority: Priority) -> anyhow::Result<()> {
     let redis = deadpool_redis::Config::from_url(config.redis_url.expose())
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
         .context("redis pool for the job handlers")?;
-    let home_site = config.home_site.clone().context("CLUSTER_SITE is required")?;
-    let context = JobContext {
-        db,
-        state: state::State::new(&queue),
-        queue: queue.clone(),
-        doveadm,
-        home_site,
-        doveadm_port: config.doveadm.port,
-        moves: config.moves.clone(),
-        balance: config.balance.clone(),
-        mitigation: config.mitigation.clone(),
-        automation: config.automation.clone(),
-    };
+    let clock = service::Clock::system();
+    let context = JobContext::new(&config, db, queue.clone(), doveadm, clock.clone()).map_err(anyhow::Error::msg)?;
     let registry = Registry::new(Probe::new(redis, queue_config.prefix.clone(), queue_config.retention), context);
 
     // The pool: heartbeats and acknowledgements start now; retries are promoted and gauges
     // refreshed in the background; jobs are claimed until the first SIGTERM or SIGINT.
     let consumer = queue.consumer(priority, consumer_name);
-    let pool = Pool::start(consumer.clone(), registry, concurrency, queue_config.heartbeat_interval());
+    let pool = Pool::start(consumer.clone(), registry, concurrency, queue_config.heartbeat_interval(), clock);
     tokio::spawn(upkeep::run(queue.clone(), consumer, signals.clone()));
     tracing::info!("claiming jobs");
     pool.run(&mut signals).await;

@@ -11,7 +11,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::FutureExt;
 use queue::{Consumer, Delivery, Outcome};
@@ -22,7 +22,8 @@ use crate::heartbeat::{self, InFlight};
 use crate::jobs::Registry;
 use crate::metrics;
 use crate::signals::Signals;
-use service::Outage;
+use service::{Clock, Outage};
+use tokio::time::Instant;
 
 /// How long one fetch waits for a job when the stream is empty; it bounds how long a shutdown
 /// request waits for the loop to notice it.
@@ -47,11 +48,19 @@ pub struct Pool {
     finished: mpsc::Sender<Finished>,
     /// How often jobs abandoned by dead workers are looked for.
     reclaim_every: Duration,
+    /// The reclaim cadence, job durations and the drain's grace period.
+    clock: Clock,
 }
 
 impl Pool {
     /// Starts the heartbeat and the acknowledger; jobs are claimed only once [`Pool::run`] runs.
-    pub fn start(consumer: Consumer, registry: Registry, concurrency: usize, heartbeat_interval: Duration) -> Self {
+    pub fn start(
+        consumer: Consumer,
+        registry: Registry,
+        concurrency: usize,
+        heartbeat_interval: Duration,
+        clock: Clock,
+    ) -> Self {
         let concurrency = concurrency.clamp(1, Semaphore::MAX_PERMITS);
         let in_flight = InFlight::default();
         let (finished, finished_rx) = mpsc::channel(concurrency);
@@ -65,6 +74,7 @@ impl Pool {
             in_flight,
             finished,
             reclaim_every: heartbeat_interval,
+            clock,
         }
     }
 
@@ -79,7 +89,7 @@ impl Pool {
     /// Claims and starts jobs until shutdown is requested.
     pub async fn run(&self, signals: &mut Signals) {
         let mut outage = Outage::new("fetch");
-        let mut next_reclaim = Instant::now();
+        let mut next_reclaim = self.clock.instant();
         loop {
             let Some(slots) = self.free_slots(signals).await else { return };
             match self.claim(slots.len(), &mut next_reclaim).await {
@@ -99,7 +109,7 @@ impl Pool {
                     let delay = outage.failed(&error);
                     drop(slots);
                     tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
+                        () = self.clock.sleep(delay) => {}
                         () = signals.stop() => return,
                     }
                 }
@@ -127,10 +137,11 @@ impl Pool {
 
     /// Up to `max` jobs: first those whose worker died (they have waited longest), else new ones.
     async fn claim(&self, max: usize, next_reclaim: &mut Instant) -> queue::Result<Vec<Delivery>> {
-        if Instant::now() >= *next_reclaim {
+        let now = self.clock.instant();
+        if now >= *next_reclaim {
             let reclaimed = self.consumer.reclaim(max).await?;
             // A full batch may mean more are waiting: look again on the next round.
-            *next_reclaim = if reclaimed.len() == max { Instant::now() } else { Instant::now() + self.reclaim_every };
+            *next_reclaim = if reclaimed.len() == max { now } else { self.clock.instant() + self.reclaim_every };
             if !reclaimed.is_empty() {
                 let ids: Vec<&str> = reclaimed.iter().map(|d| d.job_id.as_str()).collect();
                 tracing::info!(count = ids.len(), job_ids = ?ids, "reclaimed jobs whose worker stopped heartbeating");
@@ -148,15 +159,16 @@ impl Pool {
         let in_flight = self.in_flight.clone();
         let registry = self.registry.clone();
         let finished = self.finished.clone();
+        let clock = self.clock.clone();
         tokio::spawn(async move {
-            let started = Instant::now();
+            let started = clock.instant();
             // A panicking handler must still release its slot and its claim; a retry is the
             // safe reading of "it broke half-way".
             let outcome = AssertUnwindSafe(registry.run(&delivery))
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|_| Outcome::Retry("the job's handler panicked".to_owned()));
-            metrics::job_ran(&delivery.kind, started.elapsed());
+            metrics::job_ran(&delivery.kind, clock.instant() - started);
             in_flight.finished(&delivery.job_id);
             // Fails only when the acknowledger is gone, i.e. the process is exiting: the claim
             // then expires and the job is reclaimed. The slot is held until the hand-off, so a
@@ -178,7 +190,7 @@ impl Pool {
         };
         tokio::select! {
             () = settled => Drain::Finished,
-            () = tokio::time::sleep(grace) => Drain::Abandoned(self.running()),
+            () = self.clock.sleep(grace) => Drain::Abandoned(self.running()),
             () = signals.hurry() => Drain::Abandoned(self.running()),
         }
     }

@@ -27,6 +27,7 @@ pub use env::Env;
 pub use error::{ConfigError, ConfigErrors, Origin};
 pub use queue::{QueueConfig, ScheduleEntry};
 pub use secret::Secret;
+pub use sources::one_line;
 pub use telemetry::LogFormat;
 pub use url::{GeoDbUrl, RedisUrl};
 

@@ -82,12 +82,12 @@ pub(crate) fn file_values(text: &str) -> Result<Map<String, Value>, String> {
     } else {
         config::Source::collect(&File::from_str(text, config::FileFormat::Toml))
     };
-    read.map_err(|e| describe(&e.to_string()))
+    read.map_err(|e| one_line(&e.to_string()))
 }
 
-/// config-rs passes on the parser's message, which for TOML is a multi-line snippet; the error
-/// list wants one line per error.
-fn describe(message: &str) -> String {
+/// config-rs passes on the parser's message, which for TOML is a multi-line snippet; an error
+/// list wants one line per error. Also for `cluster-sim`'s own file.
+pub fn one_line(message: &str) -> String {
     if let Some(at) = message.find("at line ") {
         let line: String = message[at + 8..].chars().take_while(char::is_ascii_digit).collect();
         let reason = message.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or_default();

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use controller_config::{Config, Service};
 
+mod clock;
 mod outage;
+pub use clock::Clock;
 pub use outage::Outage;
 
 /// Flags every service takes.

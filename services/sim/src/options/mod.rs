@@ -1,9 +1,10 @@
-//! What the sim was asked to simulate: flags over the sim's TOML file over built-in defaults,
-//! validated with every bad value reported at once (exit code 2), like the controller's own
-//! settings. Secrets come from the environment or a `*_FILE` only, and never reach `Debug`.
+//! What the sim was asked to simulate: flags over the sim's TOML file (merged by config-rs, as
+//! the controller's settings are) over built-in defaults, validated with every bad value reported
+//! at once (exit code 2), like the controller's own settings. The credentials its backends accept
+//! are the controller's `DOVEADM_*` settings (environment, file or `*_FILE`), never in `Debug`.
 
 pub mod cli;
-pub mod file;
+pub mod layers;
 mod resolve;
 
 use std::collections::BTreeMap;
@@ -96,7 +97,7 @@ impl SimOptions {
     /// The effective settings as the sim's TOML file would spell them (no secrets).
     pub fn render_effective(&self) -> String {
         let as_ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        let file = file::SimFile {
+        let file = layers::SimFile {
             site: Some(self.site.to_string()),
             backends: Some(self.backend_hosts.len() as u32),
             backend_pattern: Some(self.backend_pattern.clone()),
@@ -123,6 +124,7 @@ impl SimOptions {
             paused: Some(self.paused),
             site_down: Some(self.site_down),
             faults: self.faults.iter().map(|(h, p)| (h.to_string(), p.clone())).collect(),
+            flagged_hosts: Default::default(),
         };
         let set = |s: &Option<String>| if s.is_some() { "set" } else { "not set" };
         let body = toml::to_string(&file).unwrap_or_else(|e| format!("# cannot render: {e}\n"));

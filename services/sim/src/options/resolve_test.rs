@@ -2,14 +2,14 @@ use std::io::Write;
 
 use super::*;
 
-fn no_env(_: &str) -> Option<String> {
-    None
+fn no_credentials() -> DoveadmConfig {
+    DoveadmConfig { api_key: None, password: None, port: 8080, timeout: std::time::Duration::from_secs(5) }
 }
 
 #[test]
 fn defaults_use_the_home_site_and_the_documented_patterns() {
     let home = SiteName::parse("east").unwrap();
-    let o = resolve(&Args::default(), Some(&home), &no_env).unwrap();
+    let o = resolve(&Args::default(), Some(&home), &no_credentials()).unwrap();
     assert_eq!(o.site.as_str(), "east");
     let hosts: Vec<_> = o.backend_hosts.iter().map(ToString::to_string).collect();
     assert_eq!(hosts, ["b1.east.sim", "b2.east.sim", "b3.east.sim"]);
@@ -17,7 +17,7 @@ fn defaults_use_the_home_site_and_the_documented_patterns() {
     assert_eq!(o.user_names()[0].as_str(), "user1@east.sim");
     assert_eq!((o.users, o.groups, o.rate, o.seed), (1000, 100, 50.0, 1));
     assert!(o.auth.is_open());
-    let without_home = resolve(&Args::default(), None, &no_env).unwrap();
+    let without_home = resolve(&Args::default(), None, &no_credentials()).unwrap();
     assert_eq!(without_home.site.as_str(), "sim");
 }
 
@@ -31,7 +31,7 @@ fn flags_win_over_the_file_which_wins_over_defaults() {
         faults: vec!["b2.west.sim:slow_ms=10".into()],
         ..Args::default()
     };
-    let o = resolve(&args, None, &no_env).unwrap();
+    let o = resolve(&args, None, &no_credentials()).unwrap();
     assert_eq!(o.site.as_str(), "west");
     assert_eq!(o.backend_hosts.len(), 2);
     assert_eq!(o.rate, 7.0);
@@ -51,26 +51,52 @@ fn every_bad_value_is_reported_at_once() {
         faults: vec!["nope.sim:failure_ratio=0.5".into(), "b1.sim.sim:failure_ratio=3".into()],
         ..Args::default()
     };
-    let errors = resolve(&args, None, &no_env).unwrap_err().0;
+    let errors = resolve(&args, None, &no_credentials()).unwrap_err().0;
     for expected in ["site:", "rate:", "lmtp_share:", "backend_pattern:", "route_cache_ms:", "--fault nope.sim"] {
         assert!(errors.iter().any(|e| e.starts_with(expected)), "{expected} missing from {errors:?}");
     }
 }
 
 #[test]
-fn secrets_come_from_the_environment_or_a_file_never_both() {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    writeln!(f, "from-file").unwrap();
-    let path = f.path().display().to_string();
-    let env = |name: &str| match name {
-        "DOVEADM_API_KEY" => Some("key".to_owned()),
-        "DOVEADM_PASSWORD_FILE" => Some(path.clone()),
-        _ => None,
+fn the_backends_accept_the_controllers_doveadm_credentials_and_debug_hides_them() {
+    let credentials = DoveadmConfig {
+        api_key: Some(controller_config::Secret::new("key-123")),
+        password: Some(controller_config::Secret::new("pw-456")),
+        ..no_credentials()
     };
-    let o = resolve(&Args::default(), None, &env).unwrap();
-    assert_eq!(o.auth.api_key.as_deref(), Some("key"));
-    assert_eq!(o.auth.password.as_deref(), Some("from-file"));
-    assert!(!format!("{:?}", o.auth).contains("key\""));
-    let both = |name: &str| name.starts_with("DOVEADM_API_KEY").then(|| "x".to_owned());
-    assert!(resolve(&Args::default(), None, &both).unwrap_err().0[0].contains("not both"));
+    let o = resolve(&Args::default(), None, &credentials).unwrap();
+    assert_eq!(o.auth.api_key.as_deref(), Some("key-123"));
+    assert_eq!(o.auth.password.as_deref(), Some("pw-456"));
+    let shown = format!("{:?} {}", o.auth, o.render_effective());
+    assert!(!shown.contains("key-123") && !shown.contains("pw-456"), "{shown}");
+}
+
+#[test]
+fn the_file_is_merged_by_key_and_its_errors_name_the_file() {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    writeln!(f, "backends = 4\n[faults.\"b1.sim.sim\"]\nslow_ms = 5\nunreachable = true").unwrap();
+    let args = Args {
+        config: Some(f.path().to_path_buf()),
+        faults: vec!["b1.sim.sim:unreachable=false".into(), "b1.sim.sim:failure_ratio=0.5".into()],
+        ..Args::default()
+    };
+    let o = resolve(&args, None, &no_credentials()).unwrap();
+    assert_eq!(o.backend_hosts.len(), 4);
+    let patch = &o.faults[&HostName::parse("b1.sim.sim").unwrap()];
+    assert_eq!((patch.slow_ms, patch.unreachable, patch.failure_ratio), (Some(5), Some(false), Some(0.5)));
+
+    let mut typo = tempfile::NamedTempFile::new().unwrap();
+    writeln!(typo, "backend = 4").unwrap();
+    let args = Args { config: Some(typo.path().to_path_buf()), rate: Some(-1.0), ..Args::default() };
+    let errors = resolve(&args, None, &no_credentials()).unwrap_err().0;
+    let file_error = errors.iter().find(|e| e.starts_with("--config")).expect("the unknown key is named");
+    assert!(file_error.contains("backend") && file_error.contains(&typo.path().display().to_string()), "{errors:?}");
+    assert!(errors.iter().any(|e| e.starts_with("rate:")), "the flags are still checked: {errors:?}");
+
+    let mut broken = tempfile::NamedTempFile::new().unwrap();
+    writeln!(broken, "backends = 4\nrate = ").unwrap();
+    let args = Args { config: Some(broken.path().to_path_buf()), ..Args::default() };
+    let errors = resolve(&args, None, &no_credentials()).unwrap_err().0;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("line 2"), "{errors:?}");
 }

@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use domain::{Feature, FeatureState};
 use jobs::automation::AutoscalePayload;
 use policy::autoscale::{self, LoadSummary};
@@ -68,7 +67,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         desired,
         current: summary.backends_total,
         policy: policy.to_owned(),
-        computed_at: Utc::now(),
+        computed_at: ctx.clock.now(),
         dry_run: state == FeatureState::Dryrun,
     };
     ctx.state.put_desired_backends(&record).await.map_err(|e| queue_error("store the desired backends", e))?;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use controller_config::{AutomationConfig, BalanceConfig, MitigationConfig, MoveConfig};
+use controller_config::{AutomationConfig, BalanceConfig, Config, MitigationConfig, MoveConfig};
 use domain::{Backend, BackendId, SettingName, SettingScope, Site, SiteName};
 use geodb::{GeoDb, GeoDbError};
 use queue::{Queue, QueueError};
@@ -37,6 +37,8 @@ pub struct Context {
     pub mitigation: MitigationConfig,
     /// The window and thresholds of `site_failover` and the webhook of `autoscale`.
     pub automation: AutomationConfig,
+    /// Every job's "now" and every wait (move watching, evacuation pacing).
+    pub clock: service::Clock,
 }
 
 impl std::fmt::Debug for Context {
@@ -67,6 +69,30 @@ pub fn queue_error(what: &str, e: QueueError) -> JobError {
 }
 
 impl Context {
+    /// The context of a worker configured by `config` (`CLUSTER_SITE` set: the service's
+    /// required settings make sure of it), over connections it already holds.
+    pub fn new(
+        config: &Config,
+        db: Arc<dyn GeoDb>,
+        queue: Queue,
+        doveadm: doveadm::Client,
+        clock: service::Clock,
+    ) -> Result<Self, &'static str> {
+        Ok(Self {
+            db,
+            state: state::State::new(&queue),
+            queue,
+            doveadm,
+            home_site: config.home_site.clone().ok_or("CLUSTER_SITE is required")?,
+            doveadm_port: config.doveadm.port,
+            moves: config.moves.clone(),
+            balance: config.balance.clone(),
+            mitigation: config.mitigation.clone(),
+            automation: config.automation.clone(),
+            clock,
+        })
+    }
+
     pub async fn home_site(&self) -> Result<Option<Site>, JobError> {
         self.db.get_site_by_name(&self.home_site).await.map_err(|e| geodb_error("read the home site", e))
     }

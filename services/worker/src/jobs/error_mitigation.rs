@@ -99,7 +99,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         Begin::Skip(result) => return Ok(result),
     };
 
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let mut site_view = observe(ctx, &site, now).await?;
     let (plan, decision) = decide(ctx, &site, &site_view, now).await?;
     let codes: Vec<&str> = plan.reasons.iter().map(|r| r.code.as_str()).collect();

@@ -10,9 +10,8 @@
 //! in memory that GeoDB does not also say. Progress goes to Redis at every batch's start and end.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::{Backend, BackendId, BackendStatus, GroupName, LoadFactor, SiteId, UserGroup};
 use geodb::{BackendUpdate, GroupFilter};
 use jobs::moves::EvacuateBackendPayload;
@@ -34,7 +33,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: EvacuateBackendPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
     // Beats until `run` returns, however it returns: readers tell a stopped worker from a slow one.
     let _heartbeat = ctx.state.keep_evacuation_beating(payload.backend_id.0, &delivery.job_id);
-    let started = Instant::now();
+    let started = ctx.clock.instant();
     let backend = ctx
         .backend(payload.backend_id)
         .await?
@@ -57,7 +56,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
 
     let mut given_up: HashSet<GroupName> = HashSet::new();
     let mut tries: HashMap<GroupName, u32> = HashMap::new();
-    let mut next_batch = tokio::time::Instant::now();
+    let mut next_batch = ctx.clock.instant();
     loop {
         // A group still here after its tries is making no progress (its moves keep being
         // abandoned, or cannot start): given up for this attempt rather than looped on.
@@ -67,13 +66,13 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             }
         }
         let remaining: Vec<&UserGroup> = groups.iter().filter(|g| !given_up.contains(&g.name)).collect();
-        count(&mut progress, &groups, &given_up);
+        count(&mut progress, &groups, &given_up, ctx.clock.now());
         if remaining.is_empty() {
             break;
         }
         // The rate limit: a batch starts at most once per interval, however fast the last one was.
-        tokio::time::sleep_until(next_batch).await;
-        next_batch = tokio::time::Instant::now() + ctx.moves.evacuation_batch_interval;
+        ctx.clock.sleep_until(next_batch).await;
+        next_batch = ctx.clock.instant() + ctx.moves.evacuation_batch_interval;
 
         let batch = pick_batch(&remaining, ctx.moves.evacuation_batch_size);
         for group in &batch {
@@ -112,11 +111,11 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             }
         }
         groups = groups_on(ctx, backend.site_id, backend.id).await?;
-        count(&mut progress, &groups, &given_up);
+        count(&mut progress, &groups, &given_up, ctx.clock.now());
         save(ctx, &mut progress).await?;
     }
 
-    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let elapsed_ms = (ctx.clock.instant() - started).as_millis() as u64;
     if !given_up.is_empty() {
         // Retry: the stuck moves keep their markers, so the next attempt watches them again.
         let mut names: Vec<&str> = given_up.iter().map(GroupName::as_str).collect();
@@ -158,7 +157,7 @@ async fn resume_or_start(
     on_backend: u64,
 ) -> Result<EvacuationProgress, JobError> {
     let previous = ctx.state.evacuation(backend.id.0).await.map_err(|e| queue_error("read the progress", e))?;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let mut progress = match previous {
         Some(p) if p.job_id == delivery.job_id => p,
         _ => EvacuationProgress {
@@ -184,10 +183,10 @@ async fn resume_or_start(
     Ok(progress)
 }
 
-fn count(progress: &mut EvacuationProgress, groups: &[UserGroup], given_up: &HashSet<GroupName>) {
+fn count(progress: &mut EvacuationProgress, groups: &[UserGroup], given_up: &HashSet<GroupName>, now: DateTime<Utc>) {
     let moved = progress.total.saturating_sub(groups.len() as u64);
     if moved > progress.moved {
-        progress.last_moved_at = Some(Utc::now());
+        progress.last_moved_at = Some(now);
     }
     progress.moved = moved;
     progress.moving = groups.iter().filter(|g| g.is_moving()).count() as u64;
@@ -282,7 +281,7 @@ async fn fail(ctx: &Context, progress: &mut EvacuationProgress, error: JobError)
 }
 
 async fn save(ctx: &Context, progress: &mut EvacuationProgress) -> Result<(), JobError> {
-    progress.updated_at = Utc::now();
+    progress.updated_at = ctx.clock.now();
     ctx.state.put_evacuation(progress).await.map_err(|e| queue_error("store the progress", e))
 }
 

@@ -99,7 +99,7 @@ async fn shed(
     let residency = chrono::TimeDelta::from_std(ctx.balance.residency).unwrap_or(chrono::TimeDelta::MAX);
     let chosen = match group {
         Some(name) => on_source.iter().copied().find(|g| &g.name == name && !g.is_moving()),
-        None => destination::shed_group(&on_source, chrono::Utc::now(), residency),
+        None => destination::shed_group(&on_source, ctx.clock.now(), residency),
     };
     let Some(chosen) = chosen else {
         return Ok(json!({ "skipped": "no group to move on the backend (moved, moving, pinned or gone)" }));

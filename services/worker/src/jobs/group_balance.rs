@@ -11,7 +11,6 @@
 //!   (dedup key `move-user:<user>`, as the API uses) and records them as done. A user no longer
 //!   in the group the plan saw it in moved meanwhile and is skipped.
 
-use chrono::Utc;
 use domain::{Backend, Feature, FeatureState, GroupName, Site, UserName};
 use geodb::{GroupFilter, UserFilter};
 use jobs::group_balance::{GroupBalancePassPayload, GroupBalancePlanPayload};
@@ -53,7 +52,7 @@ pub async fn run_plan(ctx: &Context, delivery: &Delivery) -> JobResult {
         reasons.extend(plan.reasons);
     }
     let dry_run = state == FeatureState::Dryrun;
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let plan_id = if dry_run && !moves.is_empty() {
         let plan = Plan::from_group_sizes(site.id, now, &GroupSizePlan { moves: moves.clone(), reasons });
         Some(ctx.state.put_plan(&plan).await.map_err(|e| queue_error("store the plan", e))?)

@@ -4,7 +4,7 @@
 //! reclaimed attempt that finds the group moving under its own marker simply carries on. It never
 //! clears a move it did not finish: a stuck move stays visible (and alerted) for an operator.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use domain::{BackendId, GroupName, SiteId, UserGroup};
 use geodb::{MoveOutcome, MoveRefusal};
@@ -105,9 +105,9 @@ pub async fn access(ctx: &Context, source_url: &str, group: &GroupName) -> Optio
 /// Sends the access and watches GeoDB until the move finished, was abandoned or timed out.
 /// A timeout raises the critical `stuck_move` alert (Redis, log, metric) before returning.
 pub async fn finish(ctx: &Context, mv: &GroupMove, source_url: &str) -> Result<Watch, JobError> {
-    let started = Instant::now();
+    let started = ctx.clock.instant();
     let mut last_error = access(ctx, source_url, &mv.group).await;
-    let mut last_access = Instant::now();
+    let mut last_access = ctx.clock.instant();
     loop {
         let group = ctx
             .db
@@ -132,7 +132,7 @@ pub async fn finish(ctx: &Context, mv: &GroupMove, source_url: &str) -> Result<W
             }
             Some(_) => {}
         }
-        if started.elapsed() >= ctx.moves.timeout {
+        if ctx.clock.instant() - started >= ctx.moves.timeout {
             let message = stuck_message(mv, ctx.moves.timeout, last_error.as_deref());
             metrics::stuck_move("group");
             let context = json!({
@@ -146,11 +146,11 @@ pub async fn finish(ctx: &Context, mv: &GroupMove, source_url: &str) -> Result<W
             ctx.raise(alert).await;
             return Ok(Watch::Stuck(message));
         }
-        if last_access.elapsed() >= ctx.moves.access_retry {
+        if ctx.clock.instant() - last_access >= ctx.moves.access_retry {
             last_error = access(ctx, source_url, &mv.group).await;
-            last_access = Instant::now();
+            last_access = ctx.clock.instant();
         }
-        tokio::time::sleep(POLL).await;
+        ctx.clock.sleep(POLL).await;
     }
 }
 

@@ -42,7 +42,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     if let Some(skipped) = blocked(ctx, &site, state, &backends).await? {
         return Ok(skipped);
     }
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let settings = settings(ctx);
     let mut seen = read(ctx, &site, backends, now, &settings).await?;
     let decision = balance::decide(&seen.input(now), &settings);
@@ -291,7 +291,7 @@ async fn publish(
             .filter_map(|b| combined.get(&b.id).map(|s| (b.host.to_string(), *s)))
             .collect::<BTreeMap<_, _>>(),
         shares,
-        computed_at: Utc::now(),
+        computed_at: ctx.clock.now(),
     };
     ctx.state.put_balance_state(&state).await.map_err(|e| queue_error("store the balance reading", e))?;
     Ok(state)

@@ -8,8 +8,6 @@
 //! a redrive of the dead job) resumes the same move instead of leaving it orphaned; the move is
 //! never cleared behind the source backend's back.
 
-use std::time::Instant;
-
 use jobs::moves::MoveGroupPayload;
 use queue::Delivery;
 use serde_json::json;
@@ -20,7 +18,7 @@ use super::{JobError, JobResult};
 
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: MoveGroupPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
-    let started = Instant::now();
+    let started = ctx.clock.instant();
     let (site, name, marker) = (payload.site_id, &payload.group, delivery.job_id.as_str());
     let group = ctx
         .db
@@ -32,7 +30,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         .backend(payload.destination_backend_id)
         .await?
         .ok_or_else(|| JobError::Abort(format!("destination backend {} not found", payload.destination_backend_id)))?;
-    let done = |from, moved: bool| json!({ "group": name, "from": from, "to": destination.host, "moved": moved, "elapsed_ms": started.elapsed().as_millis() as u64 });
+    let done = |from, moved: bool| json!({ "group": name, "from": from, "to": destination.host, "moved": moved, "elapsed_ms": (ctx.clock.instant() - started).as_millis() as u64 });
 
     let ours = group.moving.as_deref() == Some(marker);
     if !ours {

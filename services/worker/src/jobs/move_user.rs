@@ -5,8 +5,6 @@
 //! finds the user already moving to the same group and site treats that move as its own: moving
 //! there twice is the same move.
 
-use std::time::Instant;
-
 use domain::{SiteId, User};
 use geodb::{UserMoveOutcome, UserMoveRefusal};
 use jobs::moves::MoveUserPayload;
@@ -23,11 +21,11 @@ const POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     let payload: MoveUserPayload = jobs::parse(&delivery.payload).map_err(JobError::abort)?;
-    let started = Instant::now();
+    let started = ctx.clock.instant();
     let name = &payload.user;
     let user = read_user(ctx, &payload).await?;
     let dest_site = payload.site_id.unwrap_or(user.site_id);
-    let done = |from: &str| json!({ "user": name, "from": from, "to": payload.group, "elapsed_ms": started.elapsed().as_millis() as u64 });
+    let done = |from: &str| json!({ "user": name, "from": from, "to": payload.group, "elapsed_ms": (ctx.clock.instant() - started).as_millis() as u64 });
     let Some(from) = user.group.clone() else {
         return Err(JobError::Abort(format!("user {name} has no group: it is assigned at its next login")));
     };
@@ -75,9 +73,9 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
         .await?
         .ok_or_else(|| JobError::Abort(format!("backend {} not found", group.backend_id)))?;
     let url = ctx.doveadm_url(&backend).await?;
-    let watch_started = Instant::now();
+    let watch_started = ctx.clock.instant();
     let mut last_error = access(ctx, &url, name.as_str()).await;
-    let mut last_access = Instant::now();
+    let mut last_access = ctx.clock.instant();
     loop {
         let now = read_user(ctx, &payload).await?;
         if !now.is_moving() {
@@ -88,7 +86,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             }
             return Err(JobError::Abort(format!("the move of user {name} was abandoned before it finished")));
         }
-        if watch_started.elapsed() >= ctx.moves.timeout {
+        if ctx.clock.instant() - watch_started >= ctx.moves.timeout {
             let message = format!(
                 "user {name} did not finish moving from group {from} to {} within {} s{}",
                 payload.group,
@@ -105,11 +103,11 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
             // Retry, as for group moves: the move stays in GeoDB and the next attempt resumes it.
             return Err(JobError::Retry(message));
         }
-        if last_access.elapsed() >= ctx.moves.access_retry {
+        if ctx.clock.instant() - last_access >= ctx.moves.access_retry {
             last_error = access(ctx, &url, name.as_str()).await;
-            last_access = Instant::now();
+            last_access = ctx.clock.instant();
         }
-        tokio::time::sleep(POLL).await;
+        ctx.clock.sleep(POLL).await;
     }
 }
 

@@ -99,7 +99,7 @@ pub async fn run(ctx: &Context, _delivery: &Delivery) -> JobResult {
         .collect()
         .await;
 
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let mut unreachable = Vec::new();
     for (backend, probe) in probes {
         let record = next_record(&backend, previous.get(&backend.id), probe, now, ctx.moves.name_resolution_grace);

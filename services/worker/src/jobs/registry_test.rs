@@ -22,6 +22,7 @@ async fn registry() -> (Registry, tempfile::TempDir) {
         doveadm: doveadm::Client::new(doveadm::Auth::None, Duration::from_millis(200)).unwrap(),
         home_site: domain::SiteName::parse("par1").unwrap(),
         doveadm_port: 1,
+        clock: service::Clock::system(),
         moves: controller_config::MoveConfig {
             timeout: Duration::from_secs(1),
             access_retry: Duration::from_secs(1),

@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context, delivery: &Delivery) -> JobResult {
     };
     let dry_run = state == FeatureState::Dryrun;
 
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let window = chrono::TimeDelta::from_std(ctx.automation.failover_window).unwrap_or(chrono::TimeDelta::minutes(2));
     let since = now - window;
     let (rows, _) = ctx.stats_covering(site.id, since, now, domain::stats::ROW_LOOKBACK).await?;

@@ -47,7 +47,7 @@ pub async fn candidates(
     groups: &[UserGroup],
     sources: &[BackendId],
 ) -> Result<Vec<Candidate>, JobError> {
-    let now = Utc::now();
+    let now = ctx.clock.now();
     let reachability = ctx.reachability().await?;
     let reserved: HashSet<BackendId> = ctx
         .state
