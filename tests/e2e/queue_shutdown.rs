@@ -39,7 +39,7 @@ async fn sigterm_finishes_the_running_job_and_leaves_nothing_claimed() {
 async fn a_job_that_outlasts_the_grace_period_is_reclaimed_by_another_worker() {
     let site = Site::start("grace").await;
     let mut worker = site.worker(Priority::Low, 4, &[("WORKER_SHUTDOWN_GRACE_SECS", "1")]);
-    let id = site.enqueue(probe("grace", Priority::Low, json!({"duration_ms": 5000}))).await;
+    let id = site.enqueue(probe("grace", Priority::Low, json!({"duration_ms": 2500}))).await;
     site.wait_for_marker("grace", 1, Duration::from_secs(20)).await;
 
     worker.sigterm();
