@@ -20,7 +20,7 @@ use crate::moves_harness::{Cluster, LONG};
 
 /// 5 backends, 100 groups (20 each), traffic on every backend.
 const SIM: &[&str] =
-    &["--backends", "5", "--groups", "100", "--users", "1000", "--rate", "200", "--move-finish-delay-ms", "50"];
+    &["--backends", "5", "--groups", "100", "--users", "1000", "--rate", "400", "--move-finish-delay-ms", "50"];
 /// Enough attempts per backend that a ratio is judged on both protocols (min samples: 20).
 const ENOUGH: u64 = 120;
 
