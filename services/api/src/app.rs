@@ -6,7 +6,8 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
 use api_types::API_PREFIX;
 use utoipa::OpenApi;
@@ -40,6 +41,7 @@ pub fn app(
         )
         .service(web::scope(API_PREFIX).configure(routes::api_v1))
         .default_service(web::to(route_not_found))
+        .wrap(from_fn(crate::auth::resolve))
         .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
         .wrap_fn(|req, srv| {
             let started = Instant::now();
@@ -60,7 +62,12 @@ async fn route_not_found() -> HttpResponse {
 
 fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let (req, _) = res.into_parts();
-    let answer = ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept the method").error_response();
+    let mut answer =
+        ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept the method").error_response();
+    let allow = req.match_pattern().and_then(|p| crate::openapi::allowed_methods(&p));
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, answer).map_into_right_body()))
 }
 

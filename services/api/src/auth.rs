@@ -1,15 +1,23 @@
 //! Bearer-token authentication in the extractor type: a handler that takes `Auth<Operator>`
 //! cannot run without an operator (or admin) token. Tokens are stored only as SHA-256 hashes.
+//!
+//! The token is resolved by a middleware ([`resolve`]) before any extractor runs, and `Auth`
+//! only reads the outcome: actix polls a handler's extractors together, so a token looked up
+//! inside the extractor could lose the race to a body error, and a caller without the right
+//! token would learn how its body would have been judged.
 
 use std::marker::PhantomData;
 
-use actix_web::dev::Payload;
+use std::future::{Ready, ready};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::Role;
-use futures::future::LocalBoxFuture;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -58,33 +66,55 @@ pub struct Auth<R> {
 
 impl<R: RequiredRole + 'static> FromRequest for Auth<R> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let presented = bearer_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::new(ErrorCode::Internal, "application state missing"))?;
-            let token = presented?;
-            let principal = authenticate(&state, &token).await?;
-            if !principal.role.allows(R::ROLE) {
-                return Err(ApiError::new(
+        let outcome = match req.extensions().get::<Authenticated>() {
+            Some(Authenticated(outcome)) => outcome.clone(),
+            None => Err(missing_token()),
+        };
+        ready(outcome.and_then(|principal| {
+            if principal.role.allows(R::ROLE) {
+                Ok(Auth { principal, _role: PhantomData })
+            } else {
+                Err(ApiError::new(
                     ErrorCode::Forbidden,
                     format!("this route needs the {} role; the token has {}", R::ROLE, principal.role),
-                ));
+                ))
             }
-            Ok(Auth { principal, _role: PhantomData })
-        })
+        }))
     }
 }
 
+/// The request's token, resolved: who sent it, or why it was refused.
+struct Authenticated(Result<Principal, ApiError>);
+
+/// Middleware: resolves the bearer token of a request that sends one, for [`Auth`] to read.
+pub async fn resolve(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        let outcome = match (req.app_data::<web::Data<AppState>>(), bearer_token(req.request())) {
+            (Some(state), Ok(token)) => authenticate(state, &token).await,
+            (None, _) => Err(ApiError::new(ErrorCode::Internal, "application state missing")),
+            (_, Err(e)) => Err(e),
+        };
+        req.extensions_mut().insert(Authenticated(outcome));
+    }
+    next.call(req).await
+}
+
+fn missing_token() -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated, "send Authorization: Bearer <token>")
+}
+
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
-    let missing = || ApiError::new(ErrorCode::Unauthenticated, "send Authorization: Bearer <token>");
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
-    let value = value.to_str().map_err(|_| missing())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing_token)?;
+    let value = value.to_str().map_err(|_| missing_token())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(missing_token)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(missing());
+        return Err(missing_token());
     }
     Ok(token.trim().to_owned())
 }

@@ -1,5 +1,15 @@
 //! The one table of API error codes, and the error type every handler returns. Each answer is
 //! `application/problem+json` with a stable `code`; client mistakes are 4xx, never 500.
+//!
+//! One status for one kind of mistake:
+//! - 400: the request cannot be read as the document's types: not one JSON value, a body of the
+//!   wrong shape or type, an undeclared or missing field, a query parameter that does not parse,
+//!   a path that cannot name an object.
+//! - 404: a reference (in the path, a query filter or a body field) names no object.
+//! - 409: the request conflicts with the current state.
+//! - 422: the request reads well but a value is refused: out of range, breaking a name's rule,
+//!   not in its closed set, holding a control character, a cursor this API did not give out,
+//!   a combination the route does not take.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -40,7 +50,7 @@ error_codes! {
     InvalidBody          => BAD_REQUEST, "invalid_body", "A field of the request body has the wrong type or is missing";
     InvalidQuery         => BAD_REQUEST, "invalid_query", "A query parameter is invalid";
     InvalidParameter     => BAD_REQUEST, "invalid_parameter", "A path parameter is invalid";
-    InvalidCursor        => BAD_REQUEST, "invalid_cursor", "The pagination cursor is invalid";
+    InvalidCursor        => UNPROCESSABLE_ENTITY, "invalid_cursor", "The pagination cursor is not one this API gave out";
     Unauthenticated      => UNAUTHORIZED, "unauthenticated", "A valid bearer token is required";
     Forbidden            => FORBIDDEN, "forbidden", "The token's role does not allow this";
     RouteNotFound        => NOT_FOUND, "route_not_found", "No such route";

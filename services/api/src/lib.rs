@@ -12,6 +12,7 @@ pub mod lookup;
 pub mod metrics;
 pub mod openapi;
 pub mod openmetrics;
+pub mod reply;
 pub mod routes;
 pub mod state;
 pub mod views;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::patch;
+use crate::{patch, schema};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SiteView {
@@ -20,11 +20,14 @@ pub struct SiteView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSite {
+    #[schema(value_type = schema::SiteName)]
     pub name: String,
     /// Tag name or id.
     #[serde(default)]
+    #[schema(value_type = Option<schema::TagRef>)]
     pub tag: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<schema::HostName>)]
     pub load_balancer: Option<String>,
     /// Only when re-adding a known site.
     #[serde(default)]
@@ -35,16 +38,18 @@ pub struct CreateSite {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSite {
-    /// online | offline | standby | evacuate
     #[serde(default)]
+    #[schema(value_type = Option<SiteStatus>)]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "patch::nullable", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::HostName>)]
     pub load_balancer: Option<Option<String>>,
+    /// Tag name or id.
     #[serde(default, deserialize_with = "patch::nullable", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::TagRef>)]
     pub tag: Option<Option<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<schema::SiteName>)]
     pub name: Option<String>,
 }
 
@@ -73,6 +78,7 @@ pub struct TagView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTag {
+    #[schema(value_type = schema::TagName)]
     pub name: String,
     #[serde(default)]
     pub id: Option<Uuid>,
@@ -81,6 +87,7 @@ pub struct CreateTag {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTag {
+    #[schema(value_type = schema::TagName)]
     pub name: String,
 }
 
@@ -97,7 +104,10 @@ pub struct BackendView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBackend {
+    #[schema(value_type = schema::HostName)]
     pub host: String,
+    /// Site name or id.
+    #[schema(value_type = schema::SiteRef)]
     pub site: String,
     #[serde(default)]
     pub id: Option<Uuid>,
@@ -106,10 +116,11 @@ pub struct CreateBackend {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBackend {
-    /// online | offline | standby
     #[serde(default)]
+    #[schema(value_type = Option<BackendStatus>)]
     pub status: Option<String>,
     /// 0–100; 0 drains the backend.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub load_factor: Option<i64>,
 }

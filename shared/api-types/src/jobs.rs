@@ -4,21 +4,26 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::schema;
+
 /// `POST /jobs`: an ad-hoc job of a known kind.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnqueueJob {
+    #[schema(value_type = schema::JobKindName)]
     pub kind: String,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    /// high | low; the kind's default when absent.
+    /// The kind's default when absent.
     #[serde(default)]
+    #[schema(value_type = Option<schema::PriorityName>)]
     pub priority: Option<String>,
-    /// While a job with this key is pending, another is not enqueued.
     #[serde(default)]
+    #[schema(value_type = Option<schema::DedupKey>)]
     pub dedup_key: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100)] // MAX_ATTEMPTS of the jobs route
     pub max_attempts: Option<u32>,
 }
 

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod moves;
 pub mod patch;
 pub mod problem;
+pub mod schema;
 pub mod settings;
 
 #[cfg(feature = "client")]

@@ -4,11 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::schema;
+
 /// `POST /sites/{site}/groups/{group}/move`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveGroup {
-    /// Destination backend (host name), in the same site.
+    /// Destination backend (host name or id), in the same site.
+    #[schema(value_type = schema::BackendRef)]
     pub backend: String,
 }
 
@@ -16,11 +19,14 @@ pub struct MoveGroup {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveUser {
+    #[schema(value_type = schema::GroupName)]
     pub group: String,
-    /// Destination site (name); the user's own site when absent.
+    /// Destination site (name or id); the user's own site when absent.
     #[serde(default)]
+    #[schema(value_type = Option<schema::SiteRef>)]
     pub site: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<schema::GroupName>)]
     pub failover_group: Option<String>,
 }
 

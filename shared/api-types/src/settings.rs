@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use domain::{FeatureState, Protocol, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::schema;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -21,6 +23,7 @@ pub struct SettingView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutSetting {
+    #[schema(value_type = schema::SettingValue)]
     pub value: String,
 }
 
@@ -42,7 +45,7 @@ pub struct FeaturesView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutFeature {
-    /// off | dryrun | on
+    #[schema(value_type = FeatureState)]
     pub state: String,
 }
 
@@ -101,8 +104,9 @@ pub struct TokenView {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    #[schema(value_type = schema::TokenName)]
     pub name: String,
-    /// viewer | operator | admin
+    #[schema(value_type = Role)]
     pub role: String,
 }
 

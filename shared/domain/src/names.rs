@@ -63,8 +63,13 @@ macro_rules! validated_string {
     };
 }
 
+// The case rule, once: names of the cluster's parts (sites, tags, backend hosts) are
+// case-insensitive and kept lower-case, so `DC1` and `dc1` are one site, as `B1.EXAMPLE` and
+// `b1.example` are one host in DNS. Keys the mail platform reads (user and group names, setting
+// names, as proxies and backends write and look them up in GeoDB) are kept exactly as given.
+
 validated_string!(
-    /// A site name: 1–64 of `[A-Za-z0-9._-]`, starting with a letter or digit.
+    /// A site name: 1–64 of `[A-Za-z0-9._-]`, starting with a letter or digit; lower-cased.
     SiteName, "name", check_simple_name
 );
 validated_string!(
@@ -86,15 +91,36 @@ validated_string!(
     UserName, "user", check_user_name
 );
 validated_string!(
-    /// A cluster setting name: 1–128 of `[A-Za-z0-9_.-]`.
+    /// A cluster setting name: 1–128 of `[A-Za-z0-9_.-]`, kept as given.
     SettingName, "name", check_setting_name
 );
 
-const SIMPLE_NAME_MAX: usize = 64;
-const HOST_NAME_MAX: usize = 253;
-const GROUP_NAME_MAX: usize = 128;
-const USER_NAME_MAX: usize = 255;
-const SETTING_NAME_MAX: usize = 128;
+pub const SIMPLE_NAME_MAX: usize = 64;
+pub const HOST_NAME_MAX: usize = 253;
+pub const GROUP_NAME_MAX: usize = 128;
+pub const USER_NAME_MAX: usize = 255;
+pub const SETTING_NAME_MAX: usize = 128;
+
+/// Each name kind's rule as a regular expression (ECMA-262, as JSON Schema takes it; also valid
+/// for the `regex` crate and Python), for the API document. With the kind's `*_MAX` as the
+/// length bound it accepts exactly what the parser accepts, which `names_test` checks, save one
+/// thing no pattern says: a site, tag or host name may not read as a UUID.
+pub mod patterns {
+    /// Sites and tags.
+    pub const SIMPLE_NAME: &str = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
+    /// RFC 1123 labels of at most 63 characters; the last starts with a letter (so no address
+    /// reads as a host name); one trailing dot is allowed.
+    pub const HOST_NAME: &str =
+        r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$";
+    /// No white space, control character or `/`.
+    pub const GROUP_NAME: &str = r"^[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000/]+$";
+    /// No white space or control character.
+    pub const USER_NAME: &str = r"^[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+$";
+    pub const SETTING_NAME: &str = "^[A-Za-z0-9_.-]+$";
+    /// Free text (setting values, token names, masks): no control character.
+    pub const TEXT: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
+    pub const UUID: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+}
 
 fn check_length(value: &str, max: usize) -> Result<(), ValidationKind> {
     if value.is_empty() {
@@ -113,17 +139,28 @@ fn first_bad_char(value: &str, allowed: impl Fn(char) -> bool) -> Result<(), Val
     }
 }
 
+/// Sites, tags and backends are named by name or by id wherever the API takes a reference, and a
+/// value that reads as a UUID is an id: no name may read as one.
+fn not_an_id(value: &str) -> Result<(), ValidationKind> {
+    match uuid::Uuid::parse_str(value) {
+        Ok(_) => Err(ValidationKind::Malformed { expected: "a name, not a UUID (a UUID names an object by id)" }),
+        Err(_) => Ok(()),
+    }
+}
+
 fn check_simple_name(value: &str) -> Result<String, ValidationKind> {
     check_length(value, SIMPLE_NAME_MAX)?;
+    not_an_id(value)?;
     first_bad_char(value, |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))?;
     if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         return Err(ValidationKind::Malformed { expected: "a name starting with a letter or digit" });
     }
-    Ok(value.to_owned())
+    Ok(value.to_ascii_lowercase())
 }
 
 fn check_host_name(value: &str) -> Result<String, ValidationKind> {
     check_length(value, HOST_NAME_MAX)?;
+    not_an_id(value)?;
     let trimmed = value.strip_suffix('.').unwrap_or(value);
     if trimmed.parse::<IpAddr>().is_ok() || value.starts_with('[') {
         return Err(ValidationKind::IpLiteral);
@@ -140,9 +177,14 @@ fn check_host_name(value: &str) -> Result<String, ValidationKind> {
             return Err(ValidationKind::BadLabel { reason: "label starts or ends with '-'" });
         }
     }
-    // A name whose last label is all digits would be read as an address by resolvers.
-    if trimmed.rsplit('.').next().is_some_and(|l| l.chars().all(|c| c.is_ascii_digit())) {
+    // The last label starts with a letter, as top-level domains do: a name ending in a number
+    // would be read as an address by resolvers.
+    let last = trimmed.rsplit('.').next().unwrap_or_default();
+    if last.chars().all(|c| c.is_ascii_digit()) {
         return Err(ValidationKind::IpLiteral);
+    }
+    if !last.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(ValidationKind::BadLabel { reason: "the last label must start with a letter" });
     }
     Ok(trimmed.to_ascii_lowercase())
 }

@@ -53,12 +53,15 @@ pub const DEFAULT_GROUP_COUNT_FALLBACK: u32 = 100;
 /// other sites. Site failover moves it; proxies (and the sim's) act on it.
 pub const FORCE_MOVE_PERCENTAGE: &str = "force_move_percentage";
 
+/// The most characters a setting's value may have.
+pub const SETTING_VALUE_MAX: usize = 4096;
+
 /// Checks a value for the settings whose meaning the controller knows; others are free text
-/// (up to 4 KiB). Errors name the field `value`.
+/// (up to [`SETTING_VALUE_MAX`] characters). Errors name the field `value`.
 pub fn validate_value(name: &SettingName, value: &str) -> Result<(), ValidationError> {
     let fail = |kind| Err(ValidationError::new("value", kind));
-    if value.len() > 4096 {
-        return fail(ValidationKind::TooLong { max: 4096 });
+    if value.chars().count() > SETTING_VALUE_MAX {
+        return fail(ValidationKind::TooLong { max: SETTING_VALUE_MAX });
     }
     if name.as_str() == DEFAULT_GROUP_COUNT {
         return match value.parse::<u32>() {

@@ -1,8 +1,16 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the offline docs page
 //! (Swagger UI compiled into the binary: no internet needed).
 
+mod conventions;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+
+use self::conventions::Conventions;
+pub use self::conventions::{operations, required_role};
 
 use crate::routes::{
     alerts, automation, backends, cluster_metrics, groups, guard, health, jobs, moves, plans, reachability, settings,
@@ -30,7 +38,7 @@ use crate::routes::{
         automation::failover, automation::autoscale, guard::get, guard::release, cluster_metrics::site_metrics, cluster_metrics::cluster_metrics,
         health::healthz, health::readyz, health::metrics,
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &Conventions)
 )]
 pub struct ApiDoc;
 
@@ -44,4 +52,23 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// The methods the document lists for a route pattern (`/api/v1/sites/{site}`), as the value of
+/// an `Allow` header: the server's 405 answers and its document agree by construction.
+pub fn allowed_methods(pattern: &str) -> Option<&'static str> {
+    static ALLOW: OnceLock<HashMap<String, String>> = OnceLock::new();
+    let allow = ALLOW.get_or_init(|| {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let paths = doc.get("paths").and_then(|p| p.as_object()).cloned().unwrap_or_default();
+        paths
+            .into_iter()
+            .map(|(path, item)| {
+                let methods: Vec<String> =
+                    item.as_object().into_iter().flat_map(|ops| ops.keys()).map(|m| m.to_uppercase()).collect();
+                (path, methods.join(", "))
+            })
+            .collect()
+    });
+    allow.get(pattern).map(String::as_str)
 }

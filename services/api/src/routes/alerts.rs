@@ -10,6 +10,7 @@ use state::AlertFilter;
 use crate::auth::{Auth, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Query;
+use crate::reply::Json;
 use crate::state::AppState;
 use crate::{lookup, views};
 
@@ -24,27 +25,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListAlerts {
-    /// open | resolved | all (default): resolved alerts are kept for a day after they cleared.
+    /// Resolved alerts are kept for a day after they cleared.
+    #[param(value_type = Option<api_types::schema::AlertFilter>)]
     pub state: Option<String>,
     /// Site name: only that site's alerts.
     pub site: Option<String>,
-    /// Newest (last seen) first, 1–1000, default 100.
+    /// Newest (last seen) first, default 100.
+    #[param(minimum = 1, maximum = 1000)] // MAX_ALERTS
     pub limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "moves", security(("bearer" = [])), params(ListAlerts),
+#[utoipa::path(get, operation_id = "alerts_list", path = "/api/v1/alerts", tag = "moves", security(("bearer" = ["viewer"])), params(ListAlerts),
     responses((status = 200, body = Vec<AlertView>), (status = 400, body = api_types::Problem),
         (status = 404, body = api_types::Problem)))]
 pub async fn alerts(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     q: Query<ListAlerts>,
-) -> ApiResult<web::Json<Vec<AlertView>>> {
+) -> ApiResult<Json<Vec<AlertView>>> {
     let q = q.0;
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_ALERTS).contains(&limit) {
         return Err(
-            ApiError::new(ErrorCode::InvalidQuery, format!("limit: must be between 1 and {MAX_ALERTS}")).field("limit")
+            ApiError::new(ErrorCode::InvalidField, format!("limit: must be between 1 and {MAX_ALERTS}")).field("limit")
         );
     }
     let mut filter = match q.state.as_deref().unwrap_or("all") {
@@ -52,13 +55,13 @@ pub async fn alerts(
         "open" => AlertFilter::open(limit as usize),
         "resolved" => AlertFilter::resolved(limit as usize),
         _ => {
-            return Err(ApiError::new(ErrorCode::InvalidQuery, "state: must be open, resolved or all").field("state"));
+            return Err(ApiError::new(ErrorCode::InvalidField, "state: must be open, resolved or all").field("state"));
         }
     };
     let sites = match state.geodb.get() {
         Ok(db) => {
             if let Some(name) = &q.site {
-                filter = filter.with_site(lookup::site(&*db, name).await?.id.0);
+                filter = filter.with_site(lookup::site_field(&*db, "site", name).await?.id.0);
             }
             lookup::site_names(&*db).await.unwrap_or_default()
         }
@@ -67,7 +70,7 @@ pub async fn alerts(
         Err(_) => Default::default(),
     };
     let alerts = state.store()?.alerts(filter).await?;
-    Ok(web::Json(
+    Ok(Json(
         alerts
             .into_iter()
             .map(|a| AlertView {
@@ -88,14 +91,14 @@ pub async fn alerts(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/backend-reachability", tag = "moves", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "backend_reachability_list", path = "/api/v1/sites/{site}/backend-reachability", tag = "moves", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = Vec<BackendReachabilityView>), (status = 404, body = api_types::Problem)))]
 pub async fn backend_reachability(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     site: web::Path<String>,
-) -> ApiResult<web::Json<Vec<BackendReachabilityView>>> {
+) -> ApiResult<Json<Vec<BackendReachabilityView>>> {
     let (db, store) = (state.geodb.get()?, state.store()?);
     let site = lookup::site(&*db, &site).await?;
     let hosts = lookup::backend_hosts(&*db, site.id).await?;
@@ -114,5 +117,5 @@ pub async fn backend_reachability(
         })
         .collect();
     rows.sort_by(|a, b| a.backend.cmp(&b.backend));
-    Ok(web::Json(rows))
+    Ok(Json(rows))
 }

@@ -7,6 +7,7 @@ use api_types::{AutoscaleView, FailoverView};
 use crate::auth::{Auth, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::lookup;
+use crate::reply::Json;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -14,14 +15,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/sites/{site}/autoscale").get(autoscale));
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/failover", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "failover_get", path = "/api/v1/sites/{site}/failover", tag = "automation", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = FailoverView), (status = 404, body = api_types::Problem)))]
 pub async fn failover(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     site: web::Path<String>,
-) -> ApiResult<web::Json<FailoverView>> {
+) -> ApiResult<Json<FailoverView>> {
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
     let store = state.store()?;
     let live = store.failover_state(site.id.0).await?;
@@ -32,7 +33,7 @@ pub async fn failover(
             format!("site failover has not run for site {} (is site_failover off?)", site.name),
         ));
     };
-    Ok(web::Json(FailoverView {
+    Ok(Json(FailoverView {
         site: site.name.into(),
         percent: live.as_ref().map_or(0, |l| l.state.percent),
         bad_streak: current.state.bad_streak,
@@ -45,14 +46,14 @@ pub async fn failover(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/autoscale", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "autoscale_get", path = "/api/v1/sites/{site}/autoscale", tag = "automation", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = AutoscaleView), (status = 404, body = api_types::Problem)))]
 pub async fn autoscale(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     site: web::Path<String>,
-) -> ApiResult<web::Json<AutoscaleView>> {
+) -> ApiResult<Json<AutoscaleView>> {
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
     let desired = state.store()?.desired_backends(site.id.0).await?.ok_or_else(|| {
         ApiError::new(
@@ -60,7 +61,7 @@ pub async fn autoscale(
             format!("autoscaling has not run for site {} (is autoscaling off?)", site.name),
         )
     })?;
-    Ok(web::Json(AutoscaleView {
+    Ok(Json(AutoscaleView {
         site: site.name.into(),
         desired: desired.desired,
         current: desired.current,

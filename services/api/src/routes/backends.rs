@@ -10,6 +10,7 @@ use crate::auth::{Auth, Operator, Viewer};
 use crate::checks::Checks;
 use crate::error::ApiResult;
 use crate::extract::{Body, Query};
+use crate::reply::Json;
 use crate::state::AppState;
 use crate::{lookup, views};
 
@@ -25,21 +26,21 @@ pub struct ListBackends {
     pub site: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/backends", tag = "backends", security(("bearer" = [])), params(ListBackends),
+#[utoipa::path(get, operation_id = "backends_list", path = "/api/v1/backends", tag = "backends", security(("bearer" = ["viewer"])), params(ListBackends),
     responses((status = 200, body = Vec<BackendView>)))]
 pub async fn list(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     q: Query<ListBackends>,
-) -> ApiResult<web::Json<Vec<BackendView>>> {
+) -> ApiResult<Json<Vec<BackendView>>> {
     let db = state.geodb.get()?;
     let site = match q.0.site.as_deref() {
-        Some(s) => Some(lookup::site(&*db, s).await.map_err(|e| e.field("site"))?.id),
+        Some(s) => Some(lookup::site_field(&*db, "site", s).await?.id),
         None => None,
     };
     let sites = lookup::site_names(&*db).await?;
     let backends = db.list_backends(site).await?;
-    Ok(web::Json(
+    Ok(Json(
         backends
             .into_iter()
             .filter_map(|b| sites.get(&b.site_id).map(|s| s.to_string()).map(|s| views::backend(b, &s)))
@@ -47,17 +48,13 @@ pub async fn list(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/backends/{backend}", tag = "backends", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "backends_get", path = "/api/v1/backends/{backend}", tag = "backends", security(("bearer" = ["viewer"])),
     params(("backend" = String, Path, description = "Backend host name")),
     responses((status = 200, body = BackendView), (status = 404, body = api_types::Problem)))]
-pub async fn get(
-    _: Auth<Viewer>,
-    state: web::Data<AppState>,
-    host: web::Path<String>,
-) -> ApiResult<web::Json<BackendView>> {
+pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, host: web::Path<String>) -> ApiResult<Json<BackendView>> {
     let db = state.geodb.get()?;
     let backend = lookup::backend(&*db, &host).await?;
-    Ok(web::Json(view(&*db, backend).await?))
+    Ok(Json(view(&*db, backend).await?))
 }
 
 async fn view(db: &dyn GeoDb, backend: Backend) -> ApiResult<BackendView> {
@@ -66,7 +63,7 @@ async fn view(db: &dyn GeoDb, backend: Backend) -> ApiResult<BackendView> {
     Ok(views::backend(backend, &site_name))
 }
 
-#[utoipa::path(post, path = "/api/v1/backends", tag = "backends", security(("bearer" = [])), request_body = CreateBackend,
+#[utoipa::path(post, operation_id = "backends_create", path = "/api/v1/backends", tag = "backends", security(("bearer" = ["operator"])), request_body = CreateBackend,
     responses((status = 201, body = BackendView), (status = 409, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
 pub async fn create(
     _: Auth<Operator>,
@@ -82,7 +79,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(views::backend(backend, site.name.as_str())))
 }
 
-#[utoipa::path(patch, path = "/api/v1/backends/{backend}", tag = "backends", security(("bearer" = [])), request_body = UpdateBackend,
+#[utoipa::path(patch, operation_id = "backends_update", path = "/api/v1/backends/{backend}", tag = "backends", security(("bearer" = ["operator"])), request_body = UpdateBackend,
     params(("backend" = String, Path, description = "Backend host name")),
     responses((status = 200, body = BackendView), (status = 404, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
 pub async fn update(
@@ -90,7 +87,7 @@ pub async fn update(
     state: web::Data<AppState>,
     host: web::Path<String>,
     body: Body<UpdateBackend>,
-) -> ApiResult<web::Json<BackendView>> {
+) -> ApiResult<Json<BackendView>> {
     let db = state.geodb.get()?;
     let backend = lookup::backend(&*db, &host).await?;
     let mut c = Checks::default();
@@ -106,10 +103,10 @@ pub async fn update(
     let update = BackendUpdate { status, load_factor };
     let updated =
         if update == BackendUpdate::default() { backend } else { db.update_backend(backend.id, &update).await? };
-    Ok(web::Json(view(&*db, updated).await?))
+    Ok(Json(view(&*db, updated).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/backends/{backend}", tag = "backends", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "backends_remove", path = "/api/v1/backends/{backend}", tag = "backends", security(("bearer" = ["operator"])),
     params(("backend" = String, Path, description = "Backend host name")),
     responses((status = 204), (status = 404, body = api_types::Problem), (status = 409, body = api_types::Problem)))]
 pub async fn remove(_: Auth<Operator>, state: web::Data<AppState>, host: web::Path<String>) -> ApiResult<HttpResponse> {

@@ -17,7 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/cluster/metrics").get(cluster_metrics));
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/metrics", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "site_metrics_get", path = "/api/v1/sites/{site}/metrics", tag = "automation", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, description = "OpenMetrics text (application/openmetrics-text)"),
         (status = 404, description = "No such site, or its cluster_metrics feature is off", body = api_types::Problem)))]
@@ -42,7 +42,7 @@ pub async fn site_metrics(
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(render(&families(&[snapshot]))))
 }
 
-#[utoipa::path(get, path = "/api/v1/cluster/metrics", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "cluster_metrics_get", path = "/api/v1/cluster/metrics", tag = "automation", security(("bearer" = ["viewer"])),
     responses((status = 200, description = "OpenMetrics text of every site whose cluster_metrics feature is not off")))]
 pub async fn cluster_metrics(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let db = state.geodb.get()?;

@@ -11,6 +11,7 @@ use policy::guard::{self, GuardState};
 use crate::auth::{Auth, Operator, Viewer};
 use crate::error::ApiResult;
 use crate::lookup;
+use crate::reply::Json;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -18,21 +19,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/sites/{site}/guard/release").post(release));
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/guard", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "guard_get", path = "/api/v1/sites/{site}/guard", tag = "automation", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = GuardView), (status = 404, body = api_types::Problem)))]
-pub async fn get(
-    _: Auth<Viewer>,
-    state: web::Data<AppState>,
-    site: web::Path<String>,
-) -> ApiResult<web::Json<GuardView>> {
+pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, site: web::Path<String>) -> ApiResult<Json<GuardView>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &site).await?;
     let guard = state.store()?.guard_state(site.id.0).await?;
-    Ok(web::Json(view(&state, &site, &guard).await?))
+    Ok(Json(view(&state, &site, &guard).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/sites/{site}/guard/release", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "guard_release", path = "/api/v1/sites/{site}/guard/release", tag = "automation", security(("bearer" = ["operator"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = GuardView, description = "Released (or was not tripped: nothing changed)"),
         (status = 404, body = api_types::Problem)))]
@@ -40,7 +37,7 @@ pub async fn release(
     auth: Auth<Operator>,
     state: web::Data<AppState>,
     site: web::Path<String>,
-) -> ApiResult<web::Json<GuardView>> {
+) -> ApiResult<Json<GuardView>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &site).await?;
     let store = state.store()?;
@@ -51,7 +48,7 @@ pub async fn release(
         store.resolve_alert("capacity_guard", Some(site.id.0), None).await?;
         tracing::warn!(site = %site.name, by = %auth.principal.name, "capacity guard released by an operator");
     }
-    Ok(web::Json(view(&state, &site, &current).await?))
+    Ok(Json(view(&state, &site, &current).await?))
 }
 
 async fn view(state: &AppState, site: &Site, guard: &GuardState) -> ApiResult<GuardView> {

@@ -12,12 +12,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/metrics").get(metrics));
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(get, operation_id = "healthz_get", path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into(), geodb: "not checked".into(), queue: "not checked".into() })
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, operation_id = "readyz_get", path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let geodb = match state.geodb.get() {
@@ -44,7 +44,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, operation_id = "metrics_get", path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
 }

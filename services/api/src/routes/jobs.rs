@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
+use api_types::schema::DEDUP_KEY_MAX;
 use api_types::{
     EnqueueJob, EnqueuedJob, JobPage, JobView, LeaderView, PriorityDepthView, QueueDepthsView, ScheduleEntryView,
     SchedulerView,
@@ -15,10 +16,10 @@ use crate::auth::{Auth, Operator, Viewer};
 use crate::checks::Checks;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{Body, Query};
+use crate::reply::Json;
 use crate::state::AppState;
 
 /// Longest dedup key accepted: keys name things like `evacuate:<backend>`.
-const MAX_DEDUP_KEY: usize = 200;
 /// More attempts than this is a misconfiguration, not persistence.
 const MAX_ATTEMPTS: u32 = 100;
 
@@ -30,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/queues").get(queues));
 }
 
-#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])), request_body = EnqueueJob,
+#[utoipa::path(post, operation_id = "jobs_enqueue", path = "/api/v1/jobs", tag = "jobs", security(("bearer" = ["operator"])), request_body = EnqueueJob,
     responses((status = 202, body = EnqueuedJob), (status = 422, body = api_types::Problem), (status = 503, body = api_types::Problem)))]
 pub async fn enqueue(
     auth: Auth<Operator>,
@@ -62,8 +63,8 @@ pub fn new_job(req: EnqueueJob) -> ApiResult<NewJob> {
             }
         },
     };
-    if req.dedup_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > MAX_DEDUP_KEY) {
-        c.fail("dedup_key", format!("must be 1 to {MAX_DEDUP_KEY} characters"));
+    if req.dedup_key.as_ref().is_some_and(|k| k.is_empty() || k.chars().count() > DEDUP_KEY_MAX) {
+        c.fail("dedup_key", format!("must be 1 to {DEDUP_KEY_MAX} characters"));
     }
     if req.max_attempts.is_some_and(|n| !(1..=MAX_ATTEMPTS).contains(&n)) {
         c.fail("max_attempts", format!("must be between 1 and {MAX_ATTEMPTS}"));
@@ -79,28 +80,31 @@ pub fn new_job(req: EnqueueJob) -> ApiResult<NewJob> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "jobs_get", path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = ["viewer"])),
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, body = JobView), (status = 404, body = api_types::Problem)))]
-pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<JobView>> {
+pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<Json<JobView>> {
     let record = state.queue.get()?.get(&id).await?;
-    record.map(|r| web::Json(view(r))).ok_or_else(|| ApiError::not_found(ErrorCode::JobNotFound, "job", id.as_str()))
+    record.map(|r| Json(view(r))).ok_or_else(|| ApiError::not_found(ErrorCode::JobNotFound, "job", id.as_str()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListJobs {
-    /// queued | running | succeeded | failed | dead
+    #[param(value_type = Option<api_types::schema::JobStateName>)]
     pub state: Option<String>,
+    #[param(value_type = Option<api_types::schema::Text>)]
     pub kind: Option<String>,
+    #[param(value_type = Option<api_types::schema::Text>)]
     pub cursor: Option<String>,
-    /// 1–1000, default 100.
+    /// Default 100.
+    #[param(minimum = 1, maximum = 1000)] // PageRequest::MAX_LIMIT
     pub limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])), params(ListJobs),
+#[utoipa::path(get, operation_id = "jobs_list", path = "/api/v1/jobs", tag = "jobs", security(("bearer" = ["viewer"])), params(ListJobs),
     responses((status = 200, body = JobPage), (status = 400, body = api_types::Problem)))]
-pub async fn list(_: Auth<Viewer>, state: web::Data<AppState>, q: Query<ListJobs>) -> ApiResult<web::Json<JobPage>> {
+pub async fn list(_: Auth<Viewer>, state: web::Data<AppState>, q: Query<ListJobs>) -> ApiResult<Json<JobPage>> {
     let q = q.0;
     let page = crate::routes::groups::page_request(q.cursor, q.limit)?;
     let job_state = q
@@ -108,28 +112,28 @@ pub async fn list(_: Auth<Viewer>, state: web::Data<AppState>, q: Query<ListJobs
         .as_deref()
         .map(str::parse::<JobState>)
         .transpose()
-        .map_err(|m| ApiError::new(ErrorCode::InvalidQuery, format!("state: {m}")).field("state"))?;
+        .map_err(|m| ApiError::new(ErrorCode::InvalidField, format!("state: {m}")).field("state"))?;
     let (records, next_cursor) =
         state.queue.get()?.list(job_state, q.kind.as_deref(), page.cursor.as_deref(), page.limit as usize).await?;
-    Ok(web::Json(JobPage { items: records.into_iter().map(view).collect(), next_cursor }))
+    Ok(Json(JobPage { items: records.into_iter().map(view).collect(), next_cursor }))
 }
 
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "jobs_retry", path = "/api/v1/jobs/{id}/retry", tag = "jobs", security(("bearer" = ["operator"])),
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, body = JobView), (status = 404, body = api_types::Problem), (status = 409, body = api_types::Problem)))]
 pub async fn retry(
     auth: Auth<Operator>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> ApiResult<web::Json<JobView>> {
+) -> ApiResult<Json<JobView>> {
     let record = state.queue.get()?.redrive(&id).await?;
     tracing::info!(job_id = %record.id, kind = %record.kind, by = %auth.principal.name, "dead job redriven");
-    Ok(web::Json(view(record)))
+    Ok(Json(view(record)))
 }
 
-#[utoipa::path(get, path = "/api/v1/scheduler", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "scheduler_get", path = "/api/v1/scheduler", tag = "jobs", security(("bearer" = ["viewer"])),
     responses((status = 200, body = SchedulerView), (status = 503, body = api_types::Problem)))]
-pub async fn scheduler(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult<web::Json<SchedulerView>> {
+pub async fn scheduler(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult<Json<SchedulerView>> {
     let queue = state.queue.get()?;
     let status = queue.scheduler_status().await?;
     let depths = queue.depths().await?;
@@ -147,13 +151,13 @@ pub async fn scheduler(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult
         })
         .collect();
     let leader = status.leader.map(|l| LeaderView { owner: l.owner, epoch: l.epoch, expires_in_ms: l.expires_in_ms });
-    Ok(web::Json(SchedulerView { leader, entries, queues: depths_view(depths) }))
+    Ok(Json(SchedulerView { leader, entries, queues: depths_view(depths) }))
 }
 
-#[utoipa::path(get, path = "/api/v1/queues", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "queues_list", path = "/api/v1/queues", tag = "jobs", security(("bearer" = ["viewer"])),
     responses((status = 200, body = QueueDepthsView), (status = 503, body = api_types::Problem)))]
-pub async fn queues(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult<web::Json<QueueDepthsView>> {
-    Ok(web::Json(depths_view(state.queue.get()?.depths().await?)))
+pub async fn queues(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult<Json<QueueDepthsView>> {
+    Ok(Json(depths_view(state.queue.get()?.depths().await?)))
 }
 
 fn depths_view(d: QueueDepths) -> QueueDepthsView {

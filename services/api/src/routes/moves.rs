@@ -16,6 +16,7 @@ use crate::auth::{Auth, Operator, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Body;
 use crate::lookup;
+use crate::reply::Json;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,7 +53,7 @@ async fn refusal(store: &State, group: &UserGroup, backend: &Backend) -> ApiResu
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/sites/{site}/groups/{group}/move", tag = "moves", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "groups_move", path = "/api/v1/sites/{site}/groups/{group}/move", tag = "moves", security(("bearer" = ["operator"])),
     request_body = MoveGroup,
     params(("site" = String, Path, description = "Site name"), ("group" = String, Path, description = "Group name")),
     responses((status = 202, body = JobAccepted), (status = 404, body = api_types::Problem),
@@ -70,7 +71,7 @@ pub async fn move_group(
         .get_group(site.id, &name)
         .await?
         .ok_or_else(|| ApiError::not_found(ErrorCode::GroupNotFound, "group", &name))?;
-    let dest = lookup::backend(&*db, &body.0.backend).await.map_err(|e| e.field("backend"))?;
+    let dest = lookup::backend_field(&*db, "backend", &body.0.backend).await?;
     if let Some(refused) = refusal(&state.store()?, &group, &dest).await? {
         return Err(refused);
     }
@@ -83,7 +84,7 @@ pub async fn move_group(
     submit(&queue, &job).await
 }
 
-#[utoipa::path(post, path = "/api/v1/backends/{backend}/evacuate", tag = "moves", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "backends_evacuate", path = "/api/v1/backends/{backend}/evacuate", tag = "moves", security(("bearer" = ["operator"])),
     params(("backend" = String, Path, description = "Backend host name")),
     responses((status = 202, body = JobAccepted), (status = 404, body = api_types::Problem)))]
 pub async fn evacuate(
@@ -96,7 +97,7 @@ pub async fn evacuate(
     submit(&queue, &EvacuateBackendPayload { backend_id: backend.id }).await
 }
 
-#[utoipa::path(get, path = "/api/v1/backends/{backend}/evacuation", tag = "moves", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "evacuations_get", path = "/api/v1/backends/{backend}/evacuation", tag = "moves", security(("bearer" = ["viewer"])),
     params(("backend" = String, Path, description = "Backend host name")),
     responses((status = 200, body = EvacuationView,
             description = "state: running | stalled | done | failed; `stalled` (never stored) is a running evacuation without a heartbeat for 6 s or without a group moved for EVACUATION_STALL_SECS, with stalled_since and stalled_reason"),
@@ -105,7 +106,7 @@ pub async fn evacuation(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     host: web::Path<String>,
-) -> ApiResult<web::Json<EvacuationView>> {
+) -> ApiResult<Json<EvacuationView>> {
     let (db, store) = (state.geodb.get()?, state.store()?);
     let backend = lookup::backend(&*db, &host).await?;
     let p = store.evacuation(backend.id.0).await?.ok_or_else(|| {
@@ -114,7 +115,7 @@ pub async fn evacuation(
     // Only this job's beats count: another job's would not say that this one's worker lives.
     let heartbeat = store.evacuation_heartbeat(backend.id.0).await?.filter(|(job, _)| *job == p.job_id);
     let seen = p.assess(Utc::now(), heartbeat.map(|(_, at)| at), state.evacuation_stall);
-    Ok(web::Json(EvacuationView {
+    Ok(Json(EvacuationView {
         backend: backend.host.into(),
         job_id: p.job_id,
         state: seen.state.as_str().to_owned(),
@@ -131,7 +132,7 @@ pub async fn evacuation(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{user}/move", tag = "moves", security(("bearer" = [])), request_body = MoveUser,
+#[utoipa::path(post, operation_id = "users_move", path = "/api/v1/users/{user}/move", tag = "moves", security(("bearer" = ["operator"])), request_body = MoveUser,
     params(("user" = String, Path, description = "User name")),
     responses((status = 202, body = JobAccepted), (status = 404, body = api_types::Problem),
         (status = 409, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
@@ -170,7 +171,7 @@ pub async fn move_user(
     submit(&queue, &MoveUserPayload { user: name, group, site_id: Some(site.id), failover_group: failover }).await
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{user}/kick", tag = "moves", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "users_kick", path = "/api/v1/users/{user}/kick", tag = "moves", security(("bearer" = ["operator"])),
     params(("user" = String, Path, description = "User name")),
     responses((status = 202, body = JobAccepted), (status = 404, body = api_types::Problem)))]
 pub async fn kick(_: Auth<Operator>, state: web::Data<AppState>, user: web::Path<String>) -> ApiResult<HttpResponse> {

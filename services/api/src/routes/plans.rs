@@ -11,6 +11,7 @@ use crate::auth::{Auth, Operator, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Query;
 use crate::lookup;
+use crate::reply::Json;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -33,11 +34,12 @@ fn view(p: StoredPlan) -> PlanView {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListPlans {
-    /// Newest first, 1–500, default 50.
+    /// Newest first, default 50.
+    #[param(minimum = 1, maximum = 500)] // state::MAX_PLANS_PER_SITE
     pub limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/plans", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "plans_list", path = "/api/v1/sites/{site}/plans", tag = "automation", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name"), ListPlans),
     responses((status = 200, body = Vec<PlanView>), (status = 404, body = api_types::Problem)))]
 pub async fn list(
@@ -45,30 +47,30 @@ pub async fn list(
     state: web::Data<AppState>,
     site: web::Path<String>,
     q: Query<ListPlans>,
-) -> ApiResult<web::Json<Vec<PlanView>>> {
+) -> ApiResult<Json<Vec<PlanView>>> {
     let limit = q.0.limit.unwrap_or(50);
     if !(1..=state::MAX_PLANS_PER_SITE as u32).contains(&limit) {
         return Err(ApiError::new(
-            ErrorCode::InvalidQuery,
+            ErrorCode::InvalidField,
             format!("limit: must be between 1 and {}", state::MAX_PLANS_PER_SITE),
         )
         .field("limit"));
     }
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
     let plans = state.store()?.plans(&site.id.to_string(), limit as usize).await?;
-    Ok(web::Json(plans.into_iter().map(view).collect()))
+    Ok(Json(plans.into_iter().map(view).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/plans/{id}", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "plans_get", path = "/api/v1/plans/{id}", tag = "automation", security(("bearer" = ["viewer"])),
     params(("id" = String, Path, description = "Plan id")),
     responses((status = 200, body = PlanView), (status = 404, body = api_types::Problem)))]
-pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<web::Json<PlanView>> {
+pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<Json<PlanView>> {
     let plan = state.store()?.plan(&id).await?;
-    plan.map(|p| web::Json(view(p)))
+    plan.map(|p| Json(view(p)))
         .ok_or_else(|| ApiError::new(ErrorCode::PlanNotFound, format!("plan {id} does not exist")))
 }
 
-#[utoipa::path(post, path = "/api/v1/plans/{id}/approve", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "plans_approve", path = "/api/v1/plans/{id}/approve", tag = "automation", security(("bearer" = ["operator"])),
     params(("id" = String, Path, description = "Plan id")),
     responses((status = 202, body = ApprovedPlan), (status = 404, body = api_types::Problem), (status = 409, body = api_types::Problem)))]
 pub async fn approve(
@@ -86,14 +88,14 @@ pub async fn approve(
     Ok(HttpResponse::Accepted().json(ApprovedPlan { plan: view(plan), job_id }))
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/balance", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "balance_get", path = "/api/v1/sites/{site}/balance", tag = "automation", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = BalanceView), (status = 404, body = api_types::Problem)))]
 pub async fn balance(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     site: web::Path<String>,
-) -> ApiResult<web::Json<BalanceView>> {
+) -> ApiResult<Json<BalanceView>> {
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
     let reading = state.store()?.balance_state(site.id.0).await?.ok_or_else(|| {
         ApiError::new(
@@ -101,7 +103,7 @@ pub async fn balance(
             format!("no balance reading for site {} yet (is load_balancing off?)", site.name),
         )
     })?;
-    Ok(web::Json(BalanceView {
+    Ok(Json(BalanceView {
         site: site.name.into(),
         balancedness: reading.balancedness,
         spread: reading.spread,
@@ -111,14 +113,14 @@ pub async fn balance(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/group-plan", tag = "automation", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "group_plan_get", path = "/api/v1/sites/{site}/group-plan", tag = "automation", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = GroupPlanView), (status = 404, body = api_types::Problem)))]
 pub async fn group_plan(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     site: web::Path<String>,
-) -> ApiResult<web::Json<GroupPlanView>> {
+) -> ApiResult<Json<GroupPlanView>> {
     let site = lookup::site(&*state.geodb.get()?, &site).await?;
     let plan = state.store()?.group_plan(site.id.0).await?.ok_or_else(|| {
         ApiError::new(
@@ -126,7 +128,7 @@ pub async fn group_plan(
             format!("no group-size plan for site {} yet (is group_balancing off?)", site.name),
         )
     })?;
-    Ok(web::Json(GroupPlanView {
+    Ok(Json(GroupPlanView {
         site: site.name.into(),
         created_at: plan.created_at,
         done: plan.done,

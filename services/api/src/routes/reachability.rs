@@ -10,6 +10,7 @@ use crate::auth::{Auth, Operator, Viewer};
 use crate::error::ApiResult;
 use crate::extract::{Body, Query};
 use crate::lookup;
+use crate::reply::Json;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,26 +26,26 @@ pub struct ListReachability {
     pub dest: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/reachability", tag = "sites", security(("bearer" = [])), params(ListReachability),
+#[utoipa::path(get, operation_id = "reachability_list", path = "/api/v1/reachability", tag = "sites", security(("bearer" = ["viewer"])), params(ListReachability),
     responses((status = 200, body = Vec<ReachabilityView>)))]
 pub async fn list(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     q: Query<ListReachability>,
-) -> ApiResult<web::Json<Vec<ReachabilityView>>> {
+) -> ApiResult<Json<Vec<ReachabilityView>>> {
     let db = state.geodb.get()?;
     let src = match q.0.src.as_deref() {
-        Some(s) => Some(lookup::site(&*db, s).await.map_err(|e| e.field("src"))?.id),
+        Some(s) => Some(lookup::site_field(&*db, "src", s).await?.id),
         None => None,
     };
     let dest = match q.0.dest.as_deref() {
-        Some(s) => Some(lookup::site(&*db, s).await.map_err(|e| e.field("dest"))?.id),
+        Some(s) => Some(lookup::site_field(&*db, "dest", s).await?.id),
         None => None,
     };
     let names = lookup::site_names(&*db).await?;
     let name = |id: SiteId| names.get(&id).map_or_else(|| id.to_string(), ToString::to_string);
     let rows = db.list_site_reachability(src, dest).await?;
-    Ok(web::Json(
+    Ok(Json(
         rows.into_iter()
             .map(|r| ReachabilityView {
                 src: name(r.src_site_id),
@@ -56,7 +57,7 @@ pub async fn list(
     ))
 }
 
-#[utoipa::path(put, path = "/api/v1/reachability/{src}/{dest}", tag = "sites", security(("bearer" = [])), request_body = PutReachability,
+#[utoipa::path(put, operation_id = "reachability_put", path = "/api/v1/reachability/{src}/{dest}", tag = "sites", security(("bearer" = ["operator"])), request_body = PutReachability,
     params(("src" = String, Path, description = "Source site name"), ("dest" = String, Path, description = "Destination site name")),
     responses((status = 200, body = ReachabilityView), (status = 404, body = api_types::Problem)))]
 pub async fn put(
@@ -64,7 +65,7 @@ pub async fn put(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: Body<PutReachability>,
-) -> ApiResult<web::Json<ReachabilityView>> {
+) -> ApiResult<Json<ReachabilityView>> {
     let db = state.geodb.get()?;
     let src = lookup::site(&*db, &path.0).await.map_err(|e| e.field("src"))?;
     let dest = lookup::site(&*db, &path.1).await.map_err(|e| e.field("dest"))?;
@@ -75,7 +76,7 @@ pub async fn put(
         updated_at: Utc::now(),
     };
     db.put_site_reachability(&row).await?;
-    Ok(web::Json(ReachabilityView {
+    Ok(Json(ReachabilityView {
         src: src.name.into(),
         dest: dest.name.into(),
         reachable: row.reachable,

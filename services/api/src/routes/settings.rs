@@ -12,6 +12,7 @@ use crate::auth::{Admin, Auth, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{Body, Query};
 use crate::lookup;
+use crate::reply::Json;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,35 +32,39 @@ pub struct ListSettings {
     pub site: Option<String>,
     /// Only this backend's settings (backend scope).
     pub backend: Option<String>,
-    /// `global` for global settings only.
+    #[param(value_type = Option<api_types::schema::SettingScopeFilter>)]
     pub scope: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])), params(ListSettings),
+#[utoipa::path(get, operation_id = "settings_list", path = "/api/v1/settings", tag = "settings", security(("bearer" = ["viewer"])), params(ListSettings),
     responses((status = 200, body = Vec<SettingView>)))]
 pub async fn list(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     q: Query<ListSettings>,
-) -> ApiResult<web::Json<Vec<SettingView>>> {
+) -> ApiResult<Json<Vec<SettingView>>> {
     let db = state.geodb.get()?;
     let q = q.0;
-    let scope = match (q.scope.as_deref(), q.site.as_deref(), q.backend.as_deref()) {
-        (None, None, None) => None,
-        (Some("global"), None, None) => Some(SettingScope::Global),
-        (None, Some(site), None) => {
-            Some(SettingScope::Site(lookup::site(&*db, site).await.map_err(|e| e.field("site"))?.id))
-        }
-        (None, None, Some(b)) => {
-            Some(SettingScope::Backend(lookup::backend(&*db, b).await.map_err(|e| e.field("backend"))?.id))
-        }
-        _ => {
-            return Err(ApiError::new(ErrorCode::InvalidQuery, "give at most one of scope=global, site or backend")
-                .field("scope"));
-        }
+    // Each filter given must hold, so filters for two scopes select nothing.
+    let mut wanted = Vec::new();
+    match q.scope.as_deref() {
+        None => {}
+        Some("global") => wanted.push(SettingScope::Global),
+        Some(_) => return Err(ApiError::new(ErrorCode::InvalidField, "scope: must be global").field("scope")),
+    }
+    if let Some(site) = q.site.as_deref() {
+        wanted.push(SettingScope::Site(lookup::site_field(&*db, "site", site).await?.id));
+    }
+    if let Some(backend) = q.backend.as_deref() {
+        wanted.push(SettingScope::Backend(lookup::backend_field(&*db, "backend", backend).await?.id));
+    }
+    wanted.dedup();
+    let settings = match wanted.as_slice() {
+        [] => db.list_settings(None).await?,
+        [scope] => db.list_settings(Some(*scope)).await?,
+        _ => Vec::new(),
     };
-    let settings = db.list_settings(scope).await?;
-    Ok(web::Json(views(&*db, settings).await?))
+    Ok(Json(views(&*db, settings).await?))
 }
 
 async fn views(db: &dyn GeoDb, settings: Vec<Setting>) -> ApiResult<Vec<SettingView>> {
@@ -105,7 +110,7 @@ async fn delete(db: &dyn GeoDb, scope: SettingScope, name: &str) -> ApiResult<Ht
     }
 }
 
-#[utoipa::path(put, path = "/api/v1/settings/global/{name}", tag = "settings", security(("bearer" = [])), request_body = PutSetting,
+#[utoipa::path(put, operation_id = "global_settings_put", path = "/api/v1/settings/global/{name}", tag = "settings", security(("bearer" = ["admin"])), request_body = PutSetting,
     params(("name" = String, Path, description = "Setting name")),
     responses((status = 200, body = SettingView), (status = 422, body = api_types::Problem)))]
 pub async fn put_global(
@@ -117,7 +122,7 @@ pub async fn put_global(
     put(&*state.geodb.get()?, SettingScope::Global, &name, body.0.value).await
 }
 
-#[utoipa::path(delete, path = "/api/v1/settings/global/{name}", tag = "settings", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "global_settings_delete", path = "/api/v1/settings/global/{name}", tag = "settings", security(("bearer" = ["admin"])),
     params(("name" = String, Path, description = "Setting name")), responses((status = 204), (status = 404, body = api_types::Problem)))]
 pub async fn delete_global(
     _: Auth<Admin>,
@@ -127,7 +132,7 @@ pub async fn delete_global(
     delete(&*state.geodb.get()?, SettingScope::Global, &name).await
 }
 
-#[utoipa::path(put, path = "/api/v1/sites/{site}/settings/{name}", tag = "settings", security(("bearer" = [])), request_body = PutSetting,
+#[utoipa::path(put, operation_id = "site_settings_put", path = "/api/v1/sites/{site}/settings/{name}", tag = "settings", security(("bearer" = ["admin"])), request_body = PutSetting,
     params(("site" = String, Path, description = "Site name"), ("name" = String, Path, description = "Setting name")),
     responses((status = 200, body = SettingView), (status = 404, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
 pub async fn put_site(
@@ -141,7 +146,7 @@ pub async fn put_site(
     put(&*db, SettingScope::Site(site.id), &path.1, body.0.value).await
 }
 
-#[utoipa::path(delete, path = "/api/v1/sites/{site}/settings/{name}", tag = "settings", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "site_settings_delete", path = "/api/v1/sites/{site}/settings/{name}", tag = "settings", security(("bearer" = ["admin"])),
     params(("site" = String, Path, description = "Site name"), ("name" = String, Path, description = "Setting name")),
     responses((status = 204), (status = 404, body = api_types::Problem)))]
 pub async fn delete_site(
@@ -154,7 +159,7 @@ pub async fn delete_site(
     delete(&*db, SettingScope::Site(site.id), &path.1).await
 }
 
-#[utoipa::path(put, path = "/api/v1/backends/{backend}/settings/{name}", tag = "settings", security(("bearer" = [])), request_body = PutSetting,
+#[utoipa::path(put, operation_id = "backend_settings_put", path = "/api/v1/backends/{backend}/settings/{name}", tag = "settings", security(("bearer" = ["admin"])), request_body = PutSetting,
     params(("backend" = String, Path, description = "Backend host name"), ("name" = String, Path, description = "Setting name")),
     responses((status = 200, body = SettingView), (status = 404, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
 pub async fn put_backend(
@@ -168,7 +173,7 @@ pub async fn put_backend(
     put(&*db, SettingScope::Backend(backend.id), &path.1, body.0.value).await
 }
 
-#[utoipa::path(delete, path = "/api/v1/backends/{backend}/settings/{name}", tag = "settings", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "backend_settings_delete", path = "/api/v1/backends/{backend}/settings/{name}", tag = "settings", security(("bearer" = ["admin"])),
     params(("backend" = String, Path, description = "Backend host name"), ("name" = String, Path, description = "Setting name")),
     responses((status = 204), (status = 404, body = api_types::Problem)))]
 pub async fn delete_backend(
@@ -188,7 +193,7 @@ pub struct EffectiveQuery {
     pub backend: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/settings/{name}/effective", tag = "settings", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "effective_settings_get", path = "/api/v1/sites/{site}/settings/{name}/effective", tag = "settings", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name"), ("name" = String, Path, description = "Setting name"), EffectiveQuery),
     responses((status = 200, body = EffectiveSettingView), (status = 404, body = api_types::Problem)))]
 pub async fn effective(
@@ -196,16 +201,16 @@ pub async fn effective(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     q: Query<EffectiveQuery>,
-) -> ApiResult<web::Json<EffectiveSettingView>> {
+) -> ApiResult<Json<EffectiveSettingView>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &path.0).await?;
     let name = setting_name(&path.1)?;
     let backend = match q.0.backend.as_deref() {
         Some(h) => {
-            let b = lookup::backend(&*db, h).await.map_err(|e| e.field("backend"))?;
+            let b = lookup::backend_field(&*db, "backend", h).await?;
             if b.site_id != site.id {
                 return Err(ApiError::new(
-                    ErrorCode::InvalidQuery,
+                    ErrorCode::InvalidField,
                     format!("backend {h} is not in site {}", site.name),
                 )
                 .field("backend"));
@@ -215,24 +220,24 @@ pub async fn effective(
         None => None,
     };
     let found = geodb::ops::effective_setting(&*db, Some(site.id), backend, &name).await?;
-    Ok(web::Json(EffectiveSettingView {
+    Ok(Json(EffectiveSettingView {
         name: name.into(),
         scope: found.as_ref().map_or("default", |s| s.scope.kind()).to_owned(),
         value: found.map(|s| s.value),
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/features", tag = "features", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "features_list", path = "/api/v1/sites/{site}/features", tag = "features", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = FeaturesView), (status = 404, body = api_types::Problem)))]
 pub async fn features(
     _: Auth<Viewer>,
     state: web::Data<AppState>,
     site: web::Path<String>,
-) -> ApiResult<web::Json<FeaturesView>> {
+) -> ApiResult<Json<FeaturesView>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &site).await?;
-    Ok(web::Json(features_of(&*db, site).await?))
+    Ok(Json(features_of(&*db, site).await?))
 }
 
 /// Every feature's state for the site (off when never set).
@@ -244,7 +249,7 @@ pub async fn features_of(db: &dyn GeoDb, site: Site) -> ApiResult<FeaturesView> 
     Ok(FeaturesView { site: site.name.into(), features })
 }
 
-#[utoipa::path(put, path = "/api/v1/sites/{site}/features/{feature}", tag = "features", security(("bearer" = [])), request_body = PutFeature,
+#[utoipa::path(put, operation_id = "features_put", path = "/api/v1/sites/{site}/features/{feature}", tag = "features", security(("bearer" = ["admin"])), request_body = PutFeature,
     params(("site" = String, Path, description = "Site name"), ("feature" = String, Path, description = "Feature name")),
     responses((status = 200, body = FeaturesView), (status = 404, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
 pub async fn put_feature(
@@ -252,12 +257,12 @@ pub async fn put_feature(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: Body<PutFeature>,
-) -> ApiResult<web::Json<FeaturesView>> {
+) -> ApiResult<Json<FeaturesView>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &path.0).await?;
     let feature: Feature = path.1.parse().map_err(|e| ApiError::parameter(e, "feature"))?;
     let feature_state: FeatureState = body.0.state.parse()?;
     geodb::ops::set_feature_state(&*db, site.id, feature, feature_state).await?;
     tracing::info!(site = %site.name, %feature, state = %feature_state, by = %auth.principal.name, "feature switched");
-    Ok(web::Json(features_of(&*db, site).await?))
+    Ok(Json(features_of(&*db, site).await?))
 }

@@ -9,6 +9,7 @@ use crate::auth::{Auth, Operator, Viewer};
 use crate::checks::Checks;
 use crate::error::ApiResult;
 use crate::extract::Body;
+use crate::reply::Json;
 use crate::state::AppState;
 use crate::{lookup, views};
 
@@ -18,28 +19,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/sites/{site}/init").post(init));
 }
 
-#[utoipa::path(get, path = "/api/v1/sites", tag = "sites", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "sites_list", path = "/api/v1/sites", tag = "sites", security(("bearer" = ["viewer"])),
     responses((status = 200, body = Vec<SiteView>)))]
-pub async fn list(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult<web::Json<Vec<SiteView>>> {
+pub async fn list(_: Auth<Viewer>, state: web::Data<AppState>) -> ApiResult<Json<Vec<SiteView>>> {
     let db = state.geodb.get()?;
     let tags = lookup::tag_names(&*db).await?;
-    Ok(web::Json(db.list_sites().await?.into_iter().map(|s| views::site(s, &tags)).collect()))
+    Ok(Json(db.list_sites().await?.into_iter().map(|s| views::site(s, &tags)).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}", tag = "sites", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "sites_get", path = "/api/v1/sites/{site}", tag = "sites", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = SiteView), (status = 404, body = api_types::Problem)))]
-pub async fn get(
-    _: Auth<Viewer>,
-    state: web::Data<AppState>,
-    site: web::Path<String>,
-) -> ApiResult<web::Json<SiteView>> {
+pub async fn get(_: Auth<Viewer>, state: web::Data<AppState>, site: web::Path<String>) -> ApiResult<Json<SiteView>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &site).await?;
-    Ok(web::Json(views::site(site, &lookup::tag_names(&*db).await?)))
+    Ok(Json(views::site(site, &lookup::tag_names(&*db).await?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/sites", tag = "sites", security(("bearer" = [])), request_body = CreateSite,
+#[utoipa::path(post, operation_id = "sites_create", path = "/api/v1/sites", tag = "sites", security(("bearer" = ["operator"])), request_body = CreateSite,
     responses((status = 201, body = SiteView), (status = 409, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
 pub async fn create(_: Auth<Operator>, state: web::Data<AppState>, body: Body<CreateSite>) -> ApiResult<HttpResponse> {
     let view = create_site(&*state.geodb.get()?, body.0).await?;
@@ -63,16 +60,16 @@ pub async fn create_site(db: &dyn GeoDb, req: CreateSite) -> ApiResult<SiteView>
     Ok(views::site(site, &lookup::tag_names(db).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/sites/{site}", tag = "sites", security(("bearer" = [])), request_body = UpdateSite,
+#[utoipa::path(patch, operation_id = "sites_update", path = "/api/v1/sites/{site}", tag = "sites", security(("bearer" = ["operator"])), request_body = UpdateSite,
     params(("site" = String, Path, description = "Site name")),
-    responses((status = 200, body = SiteView), (status = 404, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
+    responses((status = 200, body = SiteView), (status = 404, body = api_types::Problem), (status = 409, body = api_types::Problem), (status = 422, body = api_types::Problem)))]
 pub async fn update(
     _: Auth<Operator>,
     state: web::Data<AppState>,
     site: web::Path<String>,
     body: Body<UpdateSite>,
-) -> ApiResult<web::Json<SiteView>> {
-    Ok(web::Json(update_site(&*state.geodb.get()?, &site, body.0).await?))
+) -> ApiResult<Json<SiteView>> {
+    Ok(Json(update_site(&*state.geodb.get()?, &site, body.0).await?))
 }
 
 /// Changes a site's status, load balancer, tag or name; a status equal to the current one is
@@ -101,7 +98,7 @@ pub async fn update_site(db: &dyn GeoDb, site: &str, req: UpdateSite) -> ApiResu
     Ok(views::site(updated, &lookup::tag_names(db).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/sites/{site}", tag = "sites", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "sites_remove", path = "/api/v1/sites/{site}", tag = "sites", security(("bearer" = ["operator"])),
     params(("site" = String, Path, description = "Site name")),
     responses((status = 204), (status = 404, body = api_types::Problem), (status = 409, body = api_types::Problem)))]
 pub async fn remove(_: Auth<Operator>, state: web::Data<AppState>, site: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -111,7 +108,7 @@ pub async fn remove(_: Auth<Operator>, state: web::Data<AppState>, site: web::Pa
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/v1/sites/{site}/init", tag = "sites", security(("bearer" = [])), request_body = InitSite,
+#[utoipa::path(post, operation_id = "sites_init", path = "/api/v1/sites/{site}/init", tag = "sites", security(("bearer" = ["operator"])), request_body = InitSite,
     params(("site" = String, Path, description = "Site name")),
     responses((status = 200, body = InitReport), (status = 409, body = api_types::Problem)))]
 pub async fn init(
@@ -119,14 +116,10 @@ pub async fn init(
     state: web::Data<AppState>,
     site: web::Path<String>,
     body: Body<InitSite>,
-) -> ApiResult<web::Json<InitReport>> {
+) -> ApiResult<Json<InitReport>> {
     let db = state.geodb.get()?;
     let site = lookup::site(&*db, &site).await?;
     let report = geodb::ops::init_site(&*db, site.id, body.0.update).await?;
     tracing::info!(site = %site.name, update = body.0.update, created = report.created, deleted = report.deleted, "site initialised");
-    Ok(web::Json(InitReport {
-        created: report.created,
-        deleted: report.deleted,
-        users_unassigned: report.users_unassigned,
-    }))
+    Ok(Json(InitReport { created: report.created, deleted: report.deleted, users_unassigned: report.users_unassigned }))
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::auth::{Auth, Viewer};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Query;
+use crate::reply::Json;
 use crate::state::AppState;
 use crate::{lookup, views};
 
@@ -32,7 +33,7 @@ pub struct StatsQuery {
     pub backend: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/sites/{site}/stats", tag = "stats", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "stats_get", path = "/api/v1/sites/{site}/stats", tag = "stats", security(("bearer" = ["viewer"])),
     params(("site" = String, Path, description = "Site name"), StatsQuery),
     responses((status = 200, body = StatsView), (status = 400, body = api_types::Problem), (status = 404, body = api_types::Problem)))]
 pub async fn get(
@@ -40,22 +41,22 @@ pub async fn get(
     state: web::Data<AppState>,
     site: web::Path<String>,
     q: Query<StatsQuery>,
-) -> ApiResult<web::Json<StatsView>> {
+) -> ApiResult<Json<StatsView>> {
     let db = state.geodb.get()?;
     let q = q.0;
     let until = q.until.unwrap_or_else(Utc::now);
     let since = q.since.unwrap_or(until - DEFAULT_WINDOW);
     if since >= until {
-        return Err(ApiError::new(ErrorCode::InvalidQuery, "since: must be before until").field("since"));
+        return Err(ApiError::new(ErrorCode::InvalidField, "since: must be before until").field("since"));
     }
     if until - since > MAX_WINDOW {
         return Err(
-            ApiError::new(ErrorCode::InvalidQuery, "since: the window may span at most 24 hours").field("since")
+            ApiError::new(ErrorCode::InvalidField, "since: the window may span at most 24 hours").field("since")
         );
     }
     let site = lookup::site(&*db, &site).await?;
     let backend = match q.backend.as_deref() {
-        Some(h) => Some(lookup::backend(&*db, h).await.map_err(|e| e.field("backend"))?.id),
+        Some(h) => Some(lookup::backend_field(&*db, "backend", h).await?.id),
         None => None,
     };
     let hosts = lookup::backend_hosts(&*db, site.id).await?;
@@ -83,5 +84,5 @@ pub async fn get(
             failures: r.failures,
         })
         .collect();
-    Ok(web::Json(StatsView { site: site.name.into(), since, until, rows, totals }))
+    Ok(Json(StatsView { site: site.name.into(), since, until, rows, totals }))
 }

@@ -1,6 +1,8 @@
 //! API tokens: created by an admin, shown once, stored hashed.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
+use api_types::schema::TOKEN_NAME_MAX;
 use api_types::{CreateToken, CreatedToken, TokenView, WhoAmI};
 use chrono::Utc;
 use domain::{Role, TokenRecord, ValidationError, ValidationKind};
@@ -10,6 +12,7 @@ use crate::auth::{Admin, Auth, Viewer, generate_token, hash_token};
 use crate::checks::Checks;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Body;
+use crate::reply::Json;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -18,11 +21,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/whoami").get(whoami));
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "tokens_list", path = "/api/v1/tokens", tag = "tokens", security(("bearer" = ["admin"])),
     responses((status = 200, body = Vec<TokenView>)))]
-pub async fn list(_: Auth<Admin>, state: web::Data<AppState>) -> ApiResult<web::Json<Vec<TokenView>>> {
+pub async fn list(_: Auth<Admin>, state: web::Data<AppState>) -> ApiResult<Json<Vec<TokenView>>> {
     let tokens = state.geodb.get()?.list_tokens().await?;
-    Ok(web::Json(
+    Ok(Json(
         tokens
             .into_iter()
             .map(|t| TokenView { id: t.id, name: t.name, role: t.role, created_at: t.created_at })
@@ -30,14 +33,18 @@ pub async fn list(_: Auth<Admin>, state: web::Data<AppState>) -> ApiResult<web::
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), request_body = CreateToken,
+#[utoipa::path(post, operation_id = "tokens_create", path = "/api/v1/tokens", tag = "tokens", security(("bearer" = ["admin"])), request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 422, body = api_types::Problem)))]
 pub async fn create(auth: Auth<Admin>, state: web::Data<AppState>, body: Body<CreateToken>) -> ApiResult<HttpResponse> {
     let mut c = Checks::default();
     let role = c.take("role", body.0.role.parse::<Role>());
-    let name = body.0.name.trim().to_owned();
-    if name.is_empty() || name.len() > 128 {
-        c.take::<()>("name", Err(ValidationError::new("name", ValidationKind::OutOfRange { min: 1, max: 128 })));
+    // Kept as given: the document's rule (1–128 characters; the extractor refuses control
+    // characters) is the whole rule.
+    let name = body.0.name;
+    if name.is_empty() {
+        c.take::<()>("name", Err(ValidationError::new("name", ValidationKind::Empty)));
+    } else if name.chars().count() > TOKEN_NAME_MAX {
+        c.take::<()>("name", Err(ValidationError::new("name", ValidationKind::TooLong { max: TOKEN_NAME_MAX })));
     }
     let Some(role) = role.filter(|_| c.is_ok()) else {
         return Err(c.error());
@@ -47,7 +54,8 @@ pub async fn create(auth: Auth<Admin>, state: web::Data<AppState>, body: Body<Cr
         TokenRecord { id: Uuid::new_v4(), name, role, secret_hash: hash_token(&token), created_at: Utc::now() };
     state.geodb.get()?.insert_token(&record).await?;
     tracing::info!(token_id = %record.id, role = %record.role, by = %auth.principal.name, "token created");
-    Ok(HttpResponse::Created().json(CreatedToken {
+    // The answer carries the secret: no cache on the way may keep it.
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(CreatedToken {
         id: record.id,
         name: record.name,
         role: record.role,
@@ -56,7 +64,7 @@ pub async fn create(auth: Auth<Admin>, state: web::Data<AppState>, body: Body<Cr
     }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "tokens_remove", path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = ["admin"])),
     params(("id" = Uuid, Path, description = "Token id")), responses((status = 204), (status = 404, body = api_types::Problem)))]
 pub async fn remove(auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = Uuid::parse_str(&id)
@@ -68,8 +76,8 @@ pub async fn remove(auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/api/v1/whoami", tag = "tokens", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "whoami_get", path = "/api/v1/whoami", tag = "tokens", security(("bearer" = ["viewer"])),
     responses((status = 200, body = WhoAmI), (status = 401, body = api_types::Problem)))]
-pub async fn whoami(auth: Auth<Viewer>) -> web::Json<WhoAmI> {
-    web::Json(WhoAmI { name: auth.principal.name, role: auth.principal.role })
+pub async fn whoami(auth: Auth<Viewer>) -> Json<WhoAmI> {
+    Json(WhoAmI { name: auth.principal.name, role: auth.principal.role })
 }

@@ -40,7 +40,7 @@ async fn backend_validation_and_conflicts() {
     let p = problem(
         api.admin.create_backend(&CreateBackend { host: "b9.test".into(), site: "nowhere".into(), id: None }).await,
     );
-    assert_eq!((p.status, p.field.as_deref()), (422, Some("site")));
+    assert_eq!((p.status, p.field.as_deref()), (404, Some("site")));
     // Host names are unique across sites.
     let p = problem(
         api.admin.create_backend(&CreateBackend { host: "b1.s1.test".into(), site: "s2".into(), id: None }).await,

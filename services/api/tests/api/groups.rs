@@ -130,9 +130,9 @@ async fn group_status_and_sticky_flags() {
 
     assert_eq!(problem(api.admin.get::<GroupView>("/sites/s1/groups/default-9").await).code, "group_not_found");
     let p = problem(api.admin.list_groups("s1", "?limit=0").await);
-    assert_eq!((p.status, p.field.as_deref()), (400, Some("limit")));
+    assert_eq!((p.status, p.field.as_deref()), (422, Some("limit")));
     let p = problem(api.admin.list_groups("s1", "?cursor=not-a-cursor!").await);
-    assert_eq!((p.status, p.code.as_str()), (400, "invalid_cursor"));
+    assert_eq!((p.status, p.code.as_str()), (422, "invalid_cursor"));
     let p = problem(api.admin.list_groups("s1", "?colour=red").await);
     assert_eq!((p.status, p.code.as_str(), p.field.as_deref()), (400, "invalid_query", Some("colour")));
 }

@@ -77,7 +77,7 @@ async fn unknown_kinds_and_bad_payloads_are_refused_naming_the_field() {
     let p = problem(api.admin.get::<JobView>("/jobs/no-such-job").await);
     assert_eq!((p.status, p.code.as_str()), (404, "job_not_found"));
     let p = problem(api.admin.get::<JobPage>("/jobs?state=sleeping").await);
-    assert_eq!((p.status, p.field.as_deref()), (400, Some("state")));
+    assert_eq!((p.status, p.field.as_deref()), (422, Some("state")));
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod auth;
 mod backends;
 mod cluster_metrics;
 mod common;
+mod contract;
 mod errors;
 mod groups;
 mod guard;

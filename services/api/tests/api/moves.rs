@@ -281,7 +281,7 @@ async fn alerts_are_listed_newest_first_and_filtered_by_state_and_site() {
     assert!(api.admin.get::<Vec<AlertView>>("/alerts?site=s2").await.unwrap().is_empty());
 
     let p = problem(api.admin.get::<Vec<AlertView>>("/alerts?state=closed").await);
-    assert_eq!((p.status, p.code.as_str(), p.field.as_deref()), (400, "invalid_query", Some("state")));
+    assert_eq!((p.status, p.code.as_str(), p.field.as_deref()), (422, "invalid_field", Some("state")));
     assert_eq!(problem(api.admin.get::<Vec<AlertView>>("/alerts?limit=0").await).field.as_deref(), Some("limit"));
     assert_eq!(problem(api.admin.get::<Vec<AlertView>>("/alerts?site=nowhere").await).status, 404);
 }

@@ -41,7 +41,7 @@ async fn backend_overrides_site_overrides_global() {
             .get::<EffectiveSettingView>("/sites/s1/settings/HOST_FAILURE_RATIO/effective?backend=b1.s2.test")
             .await,
     );
-    assert_eq!((p.status, p.field.as_deref()), (400, Some("backend")));
+    assert_eq!((p.status, p.field.as_deref()), (422, Some("backend")));
 
     api.admin.delete("/backends/b2.s1.test/settings/HOST_FAILURE_RATIO").await.unwrap();
     assert_eq!(effective(&api, "?backend=b2.s1.test").await.scope, "site");

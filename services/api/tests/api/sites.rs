@@ -64,7 +64,7 @@ async fn site_validation_names_every_bad_field() {
     let p = problem(
         api.admin.create_site(&CreateSite { name: "s1".into(), tag: Some("nope".into()), ..Default::default() }).await,
     );
-    assert_eq!((p.status, p.field.as_deref()), (422, Some("tag")));
+    assert_eq!((p.status, p.field.as_deref()), (404, Some("tag")));
 
     api.admin.create_site(&CreateSite { name: "s1".into(), ..Default::default() }).await.unwrap();
     let p = problem(api.admin.create_site(&CreateSite { name: "s1".into(), ..Default::default() }).await);

@@ -51,11 +51,11 @@ async fn statistics_are_read_over_a_window_with_totals_per_backend() {
     let p = problem(
         api.admin.get::<StatsView>("/sites/s1/stats?since=2026-11-01T12:05:00Z&until=2026-11-01T12:00:00Z").await,
     );
-    assert_eq!((p.status, p.field.as_deref()), (400, Some("since")));
+    assert_eq!((p.status, p.field.as_deref()), (422, Some("since")));
     let p = problem(
         api.admin.get::<StatsView>("/sites/s1/stats?since=2026-10-01T00:00:00Z&until=2026-11-01T00:00:00Z").await,
     );
-    assert_eq!((p.status, p.field.as_deref()), (400, Some("since")));
+    assert_eq!((p.status, p.field.as_deref()), (422, Some("since")));
 }
 
 #[tokio::test]
