@@ -3,17 +3,22 @@
 use std::net::TcpListener;
 use std::time::Instant;
 
+use actix_http::{HttpService, error::DispatchError};
+use actix_server::Server;
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{AppConfig, Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::rt::net::TcpStream;
+use actix_web::{App, HttpResponse, ResponseError, web};
 use api_types::API_PREFIX;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::http_layer::Guarded;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::{metrics, routes};
@@ -71,12 +76,24 @@ fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, answer).map_into_right_body()))
 }
 
-/// Serves the API on an already bound listener until the returned server is stopped.
+/// Serves the API on an already bound listener until the returned server is stopped. Built on
+/// actix-server and actix-http directly rather than `HttpServer` so that every connection goes
+/// through [`Guarded`], which turns the HTTP layer's own refusals into problem+json.
 pub fn serve(listener: TcpListener, state: AppState, workers: usize) -> std::io::Result<Server> {
-    Ok(HttpServer::new(move || app(state.clone()))
+    let local = listener.local_addr()?;
+    Ok(Server::build()
         .workers(workers.max(1))
         .disable_signals()
         .shutdown_timeout(10)
-        .listen(listener)?
+        .listen("controller-api", listener, move || {
+            let service = app(state.clone()).into_factory().map_err(|err: actix_web::Error| err.error_response());
+            fn_service(|io: TcpStream| async move {
+                let peer = io.peer_addr().ok();
+                // Answers are written whole; Nagle would only delay them.
+                let _ = io.set_nodelay(true);
+                Ok::<_, DispatchError>((Guarded::new(io), peer))
+            })
+            .and_then(HttpService::build().local_addr(local).h1(map_config(service, |()| AppConfig::default())))
+        })?
         .run())
 }

@@ -126,9 +126,16 @@ async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiErr
     {
         return Ok(Principal { name: "bootstrap-admin".into(), role: Role::Admin });
     }
+    if let Some(principal) = state.tokens.get(&hash) {
+        return Ok(principal);
+    }
     let db = state.geodb.get()?;
     match db.find_token(&hash).await? {
-        Some(record) => Ok(Principal { name: record.name, role: record.role }),
+        Some(record) => {
+            let principal = Principal { name: record.name, role: record.role };
+            state.tokens.insert(hash, principal.clone());
+            Ok(principal)
+        }
         None => Err(ApiError::new(ErrorCode::Unauthenticated, "unknown or revoked token")),
     }
 }
@@ -136,7 +143,7 @@ async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiErr
 /// Hex SHA-256 of a token: what GeoDB stores. Tokens carry 256 random bits, so a fast hash
 /// is enough (no password stretching needed).
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
 /// A new random token.

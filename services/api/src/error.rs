@@ -50,6 +50,7 @@ error_codes! {
     InvalidBody          => BAD_REQUEST, "invalid_body", "A field of the request body has the wrong type or is missing";
     InvalidQuery         => BAD_REQUEST, "invalid_query", "A query parameter is invalid";
     InvalidParameter     => BAD_REQUEST, "invalid_parameter", "A path parameter is invalid";
+    MalformedHttp        => BAD_REQUEST, "malformed_http", "The request could not be parsed as HTTP/1.1";
     InvalidCursor        => UNPROCESSABLE_ENTITY, "invalid_cursor", "The pagination cursor is not one this API gave out";
     Unauthenticated      => UNAUTHORIZED, "unauthenticated", "A valid bearer token is required";
     Forbidden            => FORBIDDEN, "forbidden", "The token's role does not allow this";
@@ -77,6 +78,7 @@ error_codes! {
     DestinationUnusable  => CONFLICT, "destination_unusable", "The destination backend cannot take user groups now";
     UserMoving           => CONFLICT, "user_moving", "The user is moving";
     PayloadTooLarge      => PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large";
+    HeadersTooLarge      => REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", "The request head is too large";
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "The request body must be application/json";
     InvalidField         => UNPROCESSABLE_ENTITY, "invalid_field", "A field has an invalid value";
     GeodbUnavailable     => SERVICE_UNAVAILABLE, "geodb_unavailable", "GeoDB cannot be reached; retry later";

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cluster_stats;
 pub mod error;
 pub mod extract;
+pub mod http_layer;
 pub mod lookup;
 pub mod metrics;
 pub mod openapi;
@@ -15,6 +16,7 @@ pub mod openmetrics;
 pub mod reply;
 pub mod routes;
 pub mod state;
+pub mod token_cache;
 pub mod views;
 
 pub use app::{app, serve};

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use controller_api::auth::hash_token;
+use controller_api::token_cache::TokenCache;
 use controller_api::{AppState, GeoDbHandle, QueueHandle, serve};
 use controller_config::{Config, Service};
 use queue::Queue;
@@ -61,6 +62,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         queue,
         admin_token_hash: config.admin_token.as_ref().map(|t| hash_token(t.expose())),
         metrics,
+        tokens: TokenCache::new(service::Clock::system()),
         evacuation_stall: config.moves.evacuation_stall,
     };
 

@@ -11,6 +11,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use queue::Queue;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::token_cache::TokenCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -19,6 +20,8 @@ pub struct AppState {
     /// SHA-256 (hex) of `API_ADMIN_TOKEN`; the token itself is not kept.
     pub admin_token_hash: Option<String>,
     pub metrics: PrometheusHandle,
+    /// Stored tokens recently found valid (at most a second old).
+    pub tokens: TokenCache,
     /// `EVACUATION_STALL_SECS`: a running evacuation that moved nothing for this long reads `stalled`.
     pub evacuation_stall: Duration,
 }

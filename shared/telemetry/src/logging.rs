@@ -58,6 +58,12 @@ impl FromStr for LogFormat {
     }
 }
 
+/// actix-http logs every request it cannot parse, and every client that hangs up mid-request, as
+/// an ERROR: the client's fault, which controller-api logs itself at `info` (its `http_layer`).
+/// Its only other messages are about streamed answers, which the API never sends. An explicit
+/// `actix_http` directive in the level wins.
+const QUIET_HTTP_LAYER: &str = "actix_http::h1::dispatcher=off";
+
 /// Installs the global subscriber. `level` is a level (`info`) or a full `EnvFilter` directive
 /// (`info,geodb=debug`). A second call returns [`TelemetryError::TracingAlreadySet`] rather than
 /// panicking, so tests and embedded uses may call it freely.
@@ -79,8 +85,15 @@ pub(crate) fn build_dispatch<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_new(level)
+    let mut filter = EnvFilter::try_new(level)
         .map_err(|source| TelemetryError::InvalidFilter { directive: level.to_owned(), source })?;
+    if !level.contains("actix_http") {
+        filter = filter.add_directive(
+            QUIET_HTTP_LAYER
+                .parse()
+                .map_err(|source| TelemetryError::InvalidFilter { directive: QUIET_HTTP_LAYER.to_owned(), source })?,
+        );
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     Ok(match format {
         LogFormat::Text => Dispatch::new(builder.with_ansi(ansi).finish()),

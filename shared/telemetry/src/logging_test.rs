@@ -31,6 +31,7 @@ fn capture(level: &str, format: LogFormat) -> String {
     tracing::dispatcher::with_default(&dispatch, || {
         tracing::info!(backend = "b1", "backend probed");
         tracing::debug!("filtered out at info");
+        tracing::error!(target: "actix_http::h1::dispatcher", "stream error: parse error");
     });
     out.text()
 }
@@ -50,6 +51,12 @@ fn text_format_honours_a_full_directive() {
     let out = capture("warn,telemetry=debug", LogFormat::Text);
     assert!(out.contains("backend probed") && out.contains("filtered out at info"), "{out}");
     assert!(!out.contains('\u{1b}'), "no colour codes when ansi is off: {out:?}");
+}
+
+#[test]
+fn the_http_layers_client_errors_are_quiet_unless_asked_for() {
+    assert!(!capture("info", LogFormat::Text).contains("stream error"));
+    assert!(capture("info,actix_http=error", LogFormat::Text).contains("stream error"));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Completes every operation of the document by the API's conventions, so that the spec says
 //! what the server does without each handler repeating it: the errors every route of a kind can
-//! answer (400 for a malformed body, query or path; 401 without a token; 403 below the route's
+//! answer (400 for a malformed request, body, query or path; 431 for a head too large; 401 without a token; 403 below the route's
 //! role; 404 for an unknown object named anywhere; 413 and 415 for bodies; 422 for a refused
 //! value; 503 when GeoDB or Redis is away), all as `application/problem+json` with the
 //! `Problem` schema. The role a route needs is the scope of its `bearer` requirement (`viewer`, `operator`,
@@ -66,10 +66,8 @@ fn complete(path: &str, op: &mut Operation) {
     let names_object =
         in_path || body || params.iter().any(|p| matches!(p, RefOr::T(p) if schema::reference(&p.name).is_some()));
     let role = required_role(op);
-    let mut statuses = Vec::new();
-    if body || in_query || in_path {
-        statuses.push(StatusCode::BAD_REQUEST);
-    }
+    // Any request can be one the HTTP layer cannot parse (`http_layer`): 400 and 431.
+    let mut statuses = vec![StatusCode::BAD_REQUEST, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE];
     if role.is_some() {
         statuses.push(StatusCode::UNAUTHORIZED);
     }

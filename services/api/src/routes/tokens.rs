@@ -72,6 +72,7 @@ pub async fn remove(auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path
     if !state.geodb.get()?.delete_token(id).await? {
         return Err(ApiError::not_found(ErrorCode::TokenNotFound, "token", id));
     }
+    state.tokens.clear();
     tracing::info!(token_id = %id, by = %auth.principal.name, "token revoked");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,12 @@
+use std::time::Duration;
+
 use api_types::client::Client;
 use api_types::{CreatedToken, TokenView, WhoAmI};
+use chrono::Utc;
+use controller_api::token_cache::TOKEN_CACHE_TTL;
 use domain::Role;
 use reqwest::Method;
+use service::Clock;
 
 use crate::common::{ADMIN_TOKEN, TestApi, problem};
 
@@ -112,4 +117,29 @@ async fn a_token_is_shown_once_stored_hashed_and_revocable() {
     assert_eq!(p.status, 422);
     let fields: Vec<_> = p.errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["role", "name"]);
+}
+
+/// Token checks are cached per replica for at most `TOKEN_CACHE_TTL`: the replica that revokes a
+/// token refuses it at once, another replica within that time and not a tick later.
+#[tokio::test]
+async fn a_revoked_token_stops_working_on_every_replica_within_the_cache_ttl() {
+    let api = TestApi::start().await;
+    let clock = Clock::manual(Utc::now());
+    let replica = api.replica(clock.clone());
+    let created: CreatedToken = api.admin.create_token("proxy-ops", "viewer").await.unwrap();
+    let on_a = Client::new(&api.base, Some(created.token.clone()));
+    let on_b = Client::new(&replica.base, Some(created.token.clone()));
+    on_a.get::<WhoAmI>("/whoami").await.unwrap();
+    on_b.get::<WhoAmI>("/whoami").await.unwrap();
+
+    api.admin.delete(&format!("/tokens/{}", created.id)).await.unwrap();
+    assert_eq!(problem(on_a.get::<WhoAmI>("/whoami").await).code, "unauthenticated", "the revoking replica");
+    clock.advance(TOKEN_CACHE_TTL - Duration::from_millis(1));
+    let me: WhoAmI = on_b.get("/whoami").await.expect("still cached on the other replica");
+    assert_eq!(me.name, "proxy-ops");
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(problem(on_b.get::<WhoAmI>("/whoami").await).code, "unauthenticated", "after the TTL");
+
+    let unknown = Client::new(&replica.base, Some("never-issued-token-0123456789abcdef".into()));
+    assert_eq!(problem(unknown.get::<WhoAmI>("/whoami").await).code, "unauthenticated");
 }

@@ -8,9 +8,11 @@ use api_types::client::Client;
 use api_types::{CreateBackend, CreateSite, Problem, UpdateBackend};
 use controller_api::auth::hash_token;
 use controller_api::error::ErrorCode;
+use controller_api::token_cache::TokenCache;
 use controller_api::{AppState, GeoDbHandle, QueueHandle, serve};
 use geodb::GeoDb;
 use queue::Queue;
+use service::Clock;
 use testkit::TempGeoDb;
 
 pub const ADMIN_TOKEN: &str = "test-bootstrap-admin-token-0123456789";
@@ -47,19 +49,16 @@ impl TestApi {
     }
 
     pub async fn start_full(handle: GeoDbHandle, queue: QueueHandle, geodb: TempGeoDb) -> Self {
-        let state = AppState {
-            geodb: handle,
-            queue,
-            admin_token_hash: Some(hash_token(ADMIN_TOKEN)),
-            metrics: telemetry::install_metrics().expect("metrics"),
-            evacuation_stall: EVACUATION_STALL,
-        };
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let server = serve(listener, state, 1).expect("serve");
-        let handle = server.handle();
-        tokio::spawn(server);
+        let (base, handle) = spawn_server(state(handle, queue, Clock::system()));
         Self { admin: Client::new(&base, Some(ADMIN_TOKEN.into())), base, geodb, http: reqwest::Client::new(), handle }
+    }
+
+    /// A second API server on the same GeoDB, as another replica would be, whose token cache
+    /// follows `clock`.
+    pub fn replica(&self, clock: Clock) -> Replica {
+        let geodb = GeoDbHandle::geodb(self.geodb.db.clone());
+        let (base, handle) = spawn_server(state(geodb, QueueHandle::absent(ErrorCode::QueueUnavailable), clock));
+        Replica { base, handle }
     }
 
     pub fn db(&self) -> &dyn GeoDb {
@@ -103,6 +102,39 @@ impl TestApi {
         let status = resp.status().as_u16();
         let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         (status, ctype, resp.text().await.expect("body"))
+    }
+}
+
+fn state(geodb: GeoDbHandle, queue: QueueHandle, clock: Clock) -> AppState {
+    AppState {
+        geodb,
+        queue,
+        admin_token_hash: Some(hash_token(ADMIN_TOKEN)),
+        metrics: telemetry::install_metrics().expect("metrics"),
+        tokens: TokenCache::new(clock),
+        evacuation_stall: EVACUATION_STALL,
+    }
+}
+
+fn spawn_server(state: AppState) -> (String, ServerHandle) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = serve(listener, state, 1).expect("serve");
+    let handle = server.handle();
+    tokio::spawn(server);
+    (base, handle)
+}
+
+/// Another API server sharing a [`TestApi`]'s GeoDB.
+pub struct Replica {
+    pub base: String,
+    handle: ServerHandle,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
     }
 }
 

@@ -52,3 +52,48 @@ async fn a_failed_request_changes_nothing() {
     assert_eq!(status, 422);
     assert!(api.db().list_sites().await.unwrap().is_empty());
 }
+
+/// Writes `request` on a fresh connection and reads until the server closes it.
+async fn exchange(api: &TestApi, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(api.base.trim_start_matches("http://")).await.unwrap();
+    conn.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), conn.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server must close the connection after refusing");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The status line and the problem of the last answer in `text`, a refusal.
+fn last_problem(text: &str) -> (String, Problem) {
+    let at = text.rfind("HTTP/1.1 4").unwrap_or_else(|| panic!("no refusal: {text:?}"));
+    let (head, body) = text[at..].split_once("\r\n\r\n").unwrap_or_else(|| panic!("no head end: {text:?}"));
+    let ctype = head.lines().find_map(|l| l.strip_prefix("content-type: ")).unwrap_or_default();
+    (head.lines().next().unwrap_or_default().to_owned(), parse(ctype, body))
+}
+
+#[tokio::test]
+async fn requests_the_http_layer_refuses_get_problem_answers_too() {
+    let api = TestApi::start().await;
+    let long_path = format!("GET /api/v1/sites/{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(100_000));
+    let long_query = format!("GET /api/v1/sites?q={} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(70_000));
+    let huge_head = format!("GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "a".repeat(140_000));
+    let many: String = (0..120).map(|i| format!("x-h{i}: 1\r\n")).collect();
+    let many_headers = format!("GET /healthz HTTP/1.1\r\nhost: x\r\n{many}\r\n");
+    let cases = [
+        (long_path, "HTTP/1.1 400 Bad Request", "malformed_http"),
+        (long_query, "HTTP/1.1 400 Bad Request", "malformed_http"),
+        ("NOT-HTTP\r\n\r\n".to_owned(), "HTTP/1.1 400 Bad Request", "malformed_http"),
+        (huge_head, "HTTP/1.1 431 Request Header Fields Too Large", "headers_too_large"),
+        (many_headers, "HTTP/1.1 431 Request Header Fields Too Large", "headers_too_large"),
+    ];
+    for (request, status_line, code) in cases {
+        let (line, problem) = last_problem(&exchange(&api, request.as_bytes()).await);
+        assert_eq!((line.as_str(), problem.code.as_str()), (status_line, code), "{}", &request[..40]);
+    }
+
+    // An answer already due goes out unchanged before the refusal of the next request.
+    let pipelined = exchange(&api, b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\nBAD REQUEST LINE\r\n\r\n").await;
+    assert!(pipelined.starts_with("HTTP/1.1 200 OK\r\n"), "{pipelined}");
+    assert_eq!(last_problem(&pipelined).1.code, "malformed_http");
+}
